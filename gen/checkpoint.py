@@ -1,0 +1,173 @@
+"""Run folders: self-describing, atomically written, safe to load.
+
+A run folder holds
+- ``meta.json``: format version, model config, vocabulary, corpus description, training options
+  and a summary of progress (JSON, human-readable);
+- ``best.pt``: weights of the evaluation with the lowest validation loss;
+- ``last.pt``: weights plus everything ``--resume`` needs (optimizer, hidden state, RNG, step);
+- ``metrics.jsonl``: one JSON object per evaluation.
+``.pt`` files hold only tensors and plain Python values and are read with ``weights_only=True``, so
+a planted pickle cannot run code. Every write goes to a temporary file renamed into place, so a
+crash or ``kill -9`` at any moment leaves the previous version loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gen import CHECKPOINT_FORMAT, __version__
+from gen.errors import GenError
+
+META = "meta.json"
+BEST = "best.pt"
+LAST = "last.pt"
+METRICS = "metrics.jsonl"
+DEFAULT_ROOT = Path("checkpoints")
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(file_object)`` on a temp file beside ``path``, fsync, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise GenError(f"could not write {path}: {e.strerror or e}; "
+                           "the previous checkpoint is untouched") from None
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    atomic_write(path, lambda f: f.write(json.dumps(data, indent=1).encode()))
+
+
+def save_tensors(path: Path, payload: dict) -> None:
+    import torch
+
+    atomic_write(path, lambda f: torch.save(payload, f))
+
+
+def append_metrics(run: Path, row: dict) -> None:
+    with open(run / METRICS, "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def read_metrics(run: Path) -> list[dict]:
+    p = run / METRICS
+    if not p.exists():
+        return []
+    rows = []
+    for line in p.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut short by a crash
+    return rows
+
+
+def find_latest(root: Path = DEFAULT_ROOT) -> Path:
+    """The most recently trained run under ``root`` (the one whose weights changed last)."""
+    runs = [p.parent for p in root.glob(f"*/{META}")] if root.is_dir() else []
+    runs = [r for r in runs if (r / BEST).exists() or (r / LAST).exists()]
+    if not runs:
+        raise GenError(f"no trained model found under {root}/: train one with `gen train CORPUS`, "
+                       "or pass -c DIR")
+    return max(runs, key=lambda r: max((r / f).stat().st_mtime for f in (BEST, LAST, META)
+                                       if (r / f).exists()))
+
+
+def resolve_run(path: str | Path | None) -> Path:
+    if path is None:
+        return find_latest()
+    p = Path(path)
+    if p.is_file() and p.suffix == ".pt":
+        p = p.parent
+    if not p.exists():
+        raise GenError(f"no such checkpoint: {p}")
+    if not (p / META).exists():
+        raise GenError(f"{p} is not a gen checkpoint (no {META}); train one with `gen train CORPUS`")
+    return p
+
+
+def read_meta(run: Path) -> dict:
+    try:
+        meta = json.loads((run / META).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise GenError(f"checkpoint {run} is corrupt: {run / META} is unreadable ({e})") from None
+    if not isinstance(meta, dict) or "model" not in meta or "vocab" not in meta:
+        raise GenError(f"{run / META} is not gen checkpoint metadata")
+    fmt = meta.get("format")
+    if fmt != CHECKPOINT_FORMAT:
+        raise GenError(f"checkpoint {run} has format {fmt!r}, this gen {__version__} reads format "
+                       f"{CHECKPOINT_FORMAT}; retrain it, or use the gen version that wrote it "
+                       f"({meta.get('gen_version', 'unknown')})")
+    return meta
+
+
+def load_tensors(path: Path) -> dict:
+    """A .pt payload, refusing anything but tensors and plain values (no code runs)."""
+    import pickle
+
+    import torch
+
+    if not path.exists():
+        raise GenError(f"checkpoint file {path} is missing")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "weights_only" in str(e) or "Unsupported" in str(e):
+            raise GenError(f"refusing to load {path}: it holds Python objects other than tensors, "
+                           "which could run code; gen only loads its own plain checkpoints") from None
+        raise GenError(f"checkpoint {path} is corrupt ({str(e).splitlines()[0]})") from None
+    except Exception as e:  # truncated zip, wrong magic, EOF: all mean "not a usable file"
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise GenError(f"checkpoint {path} is corrupt or truncated ({first})") from None
+    if not isinstance(payload, dict) or "model" not in payload:
+        raise GenError(f"{path} is not a gen checkpoint")
+    return payload
+
+
+@dataclass
+class Loaded:
+    run: Path
+    meta: dict
+    model: object  # RNNLM
+    vocab: object  # Vocab
+    payload: dict
+
+
+def load_model(run: Path, which: str = "best", device: str = "cpu") -> Loaded:
+    """Model and vocabulary from a run folder; falls back to last.pt if no best.pt exists yet."""
+    from gen.model import ModelConfig, RNNLM
+    from gen.tokenize import vocab_from_json
+
+    meta = read_meta(run)
+    path = run / (BEST if which == "best" else LAST)
+    if which == "best" and not path.exists():
+        path = run / LAST
+    payload = load_tensors(path)
+    try:
+        model = RNNLM(ModelConfig.from_json(meta["model"]))
+        model.load_state_dict(payload["model"])
+    except (RuntimeError, TypeError, ValueError, KeyError) as e:
+        raise GenError(f"checkpoint {path} does not match its {META} "
+                       f"({str(e).splitlines()[0]})") from None
+    model.to(device).eval()
+    return Loaded(run, meta, model, vocab_from_json(meta["vocab"]), payload)
+
+
+def new_meta(model_cfg: dict, vocab: dict, corpus: dict, train_cfg: dict) -> dict:
+    return {"format": CHECKPOINT_FORMAT, "gen_version": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "model": model_cfg, "vocab": vocab,
+            "corpus": corpus, "train": train_cfg, "summary": {}}

@@ -1,0 +1,203 @@
+"""The `gen` command line: a thin Typer app that parses options and hands them to gen.commands.
+
+Nothing heavy is imported at module level, so `gen --help` stays fast; torch and music21 are
+imported inside the commands that need them. stdout carries only generated output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from gen.errors import GenError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_enable=False,
+                  help="Train recurrent sequence models (LSTM, GRU, RNN) on text or music, "
+                       "then sample from them.")
+
+CKPT = typer.Option(None, "--checkpoint", "-c", help="Run folder (default: the latest under checkpoints/).")
+
+
+@app.command()
+def train(
+    corpus: Optional[str] = typer.Argument(None, help="Text file, .abc file, folder of files, or music21:NAME."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default checkpoints/<corpus name>; never overwritten)."),
+    kind: str = typer.Option("auto", help="Corpus kind: auto, text, abc or notes."),
+    level: Optional[str] = typer.Option(None, help="Tokens: char (text default), word, abc (ABC default) or notes."),
+    cell: str = typer.Option("lstm", help="lstm: gated, best default; gru: fewer gates, similar; rnn: plain tanh Elman; irnn: ReLU RNN started at identity."),
+    one_hot: bool = typer.Option(False, "--one-hot", help="Feed one-hot vectors instead of a learned embedding."),
+    layers: int = typer.Option(2, help="Stacked recurrent layers."),
+    hidden: int = typer.Option(256, help="Hidden units per layer."),
+    embed_dim: int = typer.Option(256, help="Embedding size (ignored with --one-hot)."),
+    dropout: float = typer.Option(0.0, help="Dropout on the input, between layers and before the head."),
+    vocab_size: int = typer.Option(10000, help="Word level: keep this many words, the rest become <unk>."),
+    seq_len: int = typer.Option(64, help="Window length for truncated backpropagation through time."),
+    batch_size: int = typer.Option(32, help="Parallel streams through the corpus."),
+    lr: float = typer.Option(3e-3, help="Peak learning rate (AdamW)."),
+    schedule: str = typer.Option("cosine", help="cosine (warm-up then decay), constant, or step (char-rnn: x0.97 per epoch after 10)."),
+    weight_decay: float = typer.Option(0.01, help="AdamW weight decay on weight matrices."),
+    clip: float = typer.Option(1.0, help="Clip the global gradient norm to this (0: off)."),
+    steps: Optional[int] = typer.Option(None, help="Train this many steps."),
+    epochs: Optional[float] = typer.Option(None, help="Train this many passes over the training text."),
+    minutes: Optional[float] = typer.Option(None, help="Wall-clock budget; the schedule is fitted to it (default 5 if no budget is given)."),
+    val_frac: float = typer.Option(0.1, help="Hold out the last fraction of the corpus for validation."),
+    eval_every: int = typer.Option(500, help="Evaluate and save every N steps."),
+    patience: Optional[int] = typer.Option(None, help="Stop after N evaluations without a better validation loss."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
+    precision: str = typer.Option("auto", help="auto (bf16 where the hardware has it), fp32 or bf16."),
+    rng_seed: int = typer.Option(1337, help="Random seed: same seed and options, same run."),
+    resume: Optional[Path] = typer.Option(None, help="Continue this run folder exactly where it stopped."),
+    init_from: Optional[Path] = typer.Option(None, help="Start from this run's weights (fine-tune on a new corpus)."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of the corpus."),
+    transpose: Optional[str] = typer.Option(None, help="Music: 'all' to augment with every key, 'C' to normalise tunes to C."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+):
+    """Train a model on CORPUS and save it to a run folder."""
+    from gen.commands.train import TrainRequest, run
+
+    for name, value in (("layers", layers), ("hidden", hidden), ("embed-dim", embed_dim),
+                        ("seq-len", seq_len), ("batch-size", batch_size), ("eval-every", eval_every)):
+        if value < 1:
+            raise GenError(f"--{name} must be at least 1")
+    if not 0 <= dropout < 1:
+        raise GenError("--dropout must be in [0, 1)")
+    if lr <= 0:
+        raise GenError("--lr must be above 0")
+    for name, value in (("steps", steps), ("epochs", epochs), ("minutes", minutes)):
+        if value is not None and value <= 0:
+            raise GenError(f"--{name} must be above 0")
+    if sum(v is not None for v in (steps, epochs, minutes)) > 1:
+        raise GenError("give one budget: --steps, --epochs or --minutes")
+    from gen.model import CELLS
+    from gen.schedule import SCHEDULES
+
+    if cell not in CELLS:
+        raise GenError(f"unknown --cell {cell!r}; choose {', '.join(CELLS)}")
+    if schedule not in SCHEDULES:
+        raise GenError(f"unknown --schedule {schedule!r}; choose {', '.join(SCHEDULES)}")
+    run(TrainRequest(
+        corpus=corpus, out=out, kind=kind, level=level, encoding=encoding, device=device,
+        resume=resume, init_from=init_from, quiet=quiet, vocab_size=vocab_size,
+        model=dict(cell=cell, layers=layers, hidden=hidden, embed_dim=embed_dim, dropout=dropout,
+                   one_hot=one_hot),
+        train=dict(steps=steps, epochs=epochs, minutes=minutes, seq_len=seq_len,
+                   batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay,
+                   clip=clip, eval_every=eval_every, patience=patience, rng_seed=rng_seed,
+                   precision=precision, val_frac=val_frac),
+        music={"transpose": transpose} if transpose else {}))
+
+
+@app.command()
+def sample(
+    checkpoint: Optional[Path] = CKPT,
+    seed: Optional[str] = typer.Option(None, "--seed", "-s", help="Text (or ABC, or notes) the output starts with; '\\n' means a newline."),
+    seed_file: Optional[Path] = typer.Option(None, help="Read the seed from a file (text, .abc, .mid...)."),
+    length: Optional[int] = typer.Option(None, "--length", "-n", help="Tokens to generate (text default 500)."),
+    bars: Optional[int] = typer.Option(None, help="Music: stop after this many bars."),
+    temperature: float = typer.Option(0.8, "--temperature", "-t", help="Below 1: safer; above 1: wilder."),
+    top_k: Optional[int] = typer.Option(None, help="Sample only among the k most likely tokens."),
+    top_p: Optional[float] = typer.Option(None, help="Sample only among the most likely tokens holding this much probability."),
+    num_samples: int = typer.Option(1, "--num-samples", "-N", help="Samples to generate (as one batch)."),
+    stop: Optional[str] = typer.Option(None, help="End a sample where this text appears."),
+    rng_seed: Optional[int] = typer.Option(None, help="Random seed; the same seed gives the same output."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout (.txt, .abc, .mid, .musicxml)."),
+    key: Optional[str] = typer.Option(None, help="Music: key to write tunes in (e.g. D, Gm, Ador)."),
+    bpm: Optional[float] = typer.Option(None, help="Music: tempo of written MIDI."),
+    instrument: Optional[str] = typer.Option(None, help="Music: General MIDI instrument name for written MIDI (e.g. violin)."),
+    free: bool = typer.Option(False, "--free", help="Music: switch off the constraints that keep ABC well formed."),
+    device: str = typer.Option("cpu", help="cpu (fine for sampling), cuda or mps."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No messages on stderr."),
+):
+    """Generate new text or music from a trained model; output streams to stdout."""
+    from gen.commands.sample import SampleRequest, run
+
+    run(SampleRequest(checkpoint, seed, seed_file, length, bars, temperature, top_k, top_p,
+                      num_samples, stop, rng_seed, output, device, quiet,
+                      music=dict(key=key, bpm=bpm, instrument=instrument, free=free)))
+
+
+@app.command("eval")
+def eval_(
+    file: str = typer.Argument(..., help="Text (or music) to score."),
+    checkpoint: Optional[Path] = CKPT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of FILE."),
+):
+    """How well a model predicts FILE: loss in nats and bits per token."""
+    from gen.commands.inspect import evaluate_file
+
+    evaluate_file(file, checkpoint, as_json, encoding, "cpu")
+
+
+@app.command()
+def info(
+    checkpoint: Optional[Path] = CKPT,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    plot: bool = typer.Option(False, "--plot", help="Draw the loss curves in the terminal."),
+):
+    """What a checkpoint is: model, vocabulary, training, best validation loss."""
+    from gen.commands.inspect import info as show
+
+    show(checkpoint, as_json, plot)
+
+
+@app.command()
+def compare(
+    runs: List[Path] = typer.Argument(..., help="Run folders."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """A table of runs: cell, size, tokens, time, best validation loss in bits."""
+    from gen.commands.inspect import compare as table
+
+    table(runs, as_json)
+
+
+@app.command()
+def plot(
+    runs: List[Path] = typer.Argument(..., help="Run folders."),
+    output: Path = typer.Option(Path("loss.png"), "--output", "-o", help="Picture to write (.png, .svg, .pdf)."),
+):
+    """Draw train and validation loss of one or more runs to a picture."""
+    from gen import checkpoint as ckpt
+    from gen.commands.inspect import plot_png
+
+    plot_png([ckpt.resolve_run(r) for r in runs], output)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except GenError as e:
+        from gen.console import error_line
+
+        error_line(str(e))
+        sys.exit(1)
+    except BrokenPipeError:
+        # The reader (`head`, a closed pager) went away: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        sys.stderr.write("aborted\n")
+        sys.exit(1)
+    except Exception as e:  # click's usage errors
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

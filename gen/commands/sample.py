@@ -1,0 +1,160 @@
+"""`gen sample`: load a run, prime it with the seed, stream samples to stdout or write a file."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from gen.console import log, write_out
+from gen.errors import GenError
+
+
+@dataclass
+class SampleRequest:
+    checkpoint: Path | None
+    seed: str | None
+    seed_file: Path | None
+    length: int | None
+    bars: int | None
+    temperature: float
+    top_k: int | None
+    top_p: float | None
+    num_samples: int
+    stop: str | None
+    rng_seed: int | None
+    output: Path | None
+    device: str
+    quiet: bool
+    music: dict  # options for music runs (key, bpm, instrument, free...)
+
+
+def validate(req: SampleRequest) -> None:
+    if req.length is not None and req.length <= 0:
+        raise GenError("--length must be a positive number of tokens")
+    if req.temperature <= 0:
+        raise GenError("--temperature must be above 0 (for the most likely token each time, use --top-k 1)")
+    if req.top_k is not None and req.top_k < 1:
+        raise GenError("--top-k must be at least 1")
+    if req.top_p is not None and not 0 < req.top_p <= 1:
+        raise GenError("--top-p must be in (0, 1]")
+    if req.num_samples < 1:
+        raise GenError("--num-samples must be at least 1")
+    if req.seed is not None and req.seed_file is not None:
+        raise GenError("give --seed or --seed-file, not both")
+    if req.stop == "":
+        raise GenError("--stop must not be empty")
+
+
+def run(req: SampleRequest) -> None:
+    validate(req)
+    from gen import checkpoint as ckpt
+
+    loaded = ckpt.load_model(ckpt.resolve_run(req.checkpoint), device="cpu")
+    if req.rng_seed is None:
+        req.rng_seed = secrets.randbelow(2**31)
+        if not req.quiet:
+            log(f"rng seed {req.rng_seed} (pass --rng-seed {req.rng_seed} to repeat this sample)")
+    kind = loaded.meta["corpus"]["kind"]
+    if kind != "text":
+        from gen.music.generate import sample_music
+
+        sample_music(loaded, req)
+        return
+    sample_text(loaded, req)
+
+
+def read_seed_text(req: SampleRequest) -> str | None:
+    if req.seed_file is None:
+        # A shell cannot easily pass a newline: accept the two characters \n as one, as users type it.
+        return None if req.seed is None else req.seed.replace("\\n", "\n").replace("\\t", "\t")
+    from gen.corpus import read_text
+
+    return read_text(req.seed_file)
+
+
+def sample_text(loaded, req: SampleRequest) -> None:
+    from gen.sample import generate
+
+    vocab = loaded.vocab
+    seed = read_seed_text(req)
+    if seed:
+        from gen.tokenize import split_text
+
+        seed_tokens = split_text(seed, vocab.level)
+        missing = vocab.unknown(seed_tokens) if vocab.unk is None else []
+        if missing:
+            from gen.tokenize.vocab import describe_unknown
+
+            raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw; "
+                           "remove or replace them")
+        seed_ids = vocab.encode(seed_tokens)
+        shown = seed
+    else:
+        # With no seed, start as a fresh line would: the state after a newline.
+        start = "\n" if "\n" in vocab.stoi else vocab.tokens[0]
+        seed_ids, shown = vocab.encode([start]), ""
+    length = req.length if req.length is not None else 500
+    out = TextSink(req.output, req.num_samples, req.stop)
+    out.begin(shown)
+    for token in generate(loaded.model, seed_ids, length, req.num_samples, req.temperature,
+                          req.top_k, req.top_p, req.rng_seed):
+        pieces = [vocab.tokens[i] for i in token.tolist()]
+        if out.add(pieces):
+            break
+    out.finish()
+    if req.output is not None and not req.quiet:
+        log(f"wrote {req.num_samples} sample{'s' if req.num_samples > 1 else ''} to {req.output}")
+
+
+class TextSink:
+    """Collects generated text per stream. One sample streams straight to stdout; several are
+    printed one after another, each under a separator line, once the batch is done."""
+
+    def __init__(self, output: Path | None, n: int, stop: str | None):
+        self.output, self.n, self.stop = output, n, stop
+        self.texts = [""] * n
+        self.done = [False] * n
+        self.written = 0  # characters of sample 0 already streamed
+        self.stream = output is None and n == 1
+        self.hold = len(stop) - 1 if stop else 0
+
+    def begin(self, seed: str) -> None:
+        self.seed = seed
+        if self.stream:
+            write_out(seed)
+
+    def add(self, pieces: list[str]) -> bool:
+        """Append one token per stream; True when every stream has hit the stop string."""
+        for i, piece in enumerate(pieces):
+            if self.done[i]:
+                continue
+            self.texts[i] += piece
+            if self.stop and self.stop in self.texts[i]:
+                self.texts[i] = self.texts[i][: self.texts[i].index(self.stop)]
+                self.done[i] = True
+        if self.stream:
+            # Hold back a possible prefix of the stop string until we know it is not one.
+            upto = len(self.texts[0]) if self.done[0] else max(self.written, len(self.texts[0]) - self.hold)
+            if upto > self.written:
+                write_out(self.texts[0][self.written: upto])
+                self.written = upto
+        return all(self.done)
+
+    def finish(self) -> None:
+        if self.stream:
+            write_out(self.texts[0][self.written:] + ("" if self.texts[0].endswith("\n") else "\n"))
+            return
+        parts = []
+        for i, text in enumerate(self.texts):
+            if self.n > 1:
+                parts.append(f"{'' if i == 0 else chr(10)}----- sample {i + 1} of {self.n} -----\n")
+            body = self.seed + text
+            parts.append(body if body.endswith("\n") else body + "\n")
+        result = "".join(parts)
+        if self.output is None:
+            write_out(result)
+        else:
+            from gen.checkpoint import atomic_write
+
+            atomic_write(self.output, lambda f: f.write(result.encode()))

@@ -1,0 +1,173 @@
+"""`gen train`: corpus → vocabulary → model → trainer → run folder, with progress on stderr."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gen import checkpoint as ckpt
+from gen.console import err, log, warn
+from gen.errors import GenError
+
+
+@dataclass
+class TrainRequest:
+    corpus: str | None
+    out: Path | None
+    kind: str
+    level: str | None
+    encoding: str
+    device: str
+    resume: Path | None
+    init_from: Path | None
+    quiet: bool
+    vocab_size: int
+    model: dict          # ModelConfig fields given on the command line
+    train: dict          # TrainConfig fields given on the command line
+    music: dict          # options only music corpora use
+
+
+def unique_run_dir(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``... so that a new run never overwrites an old one."""
+    if not (base / ckpt.META).exists():
+        return base
+    n = 2
+    while (base.parent / f"{base.name}-{n}" / ckpt.META).exists():
+        n += 1
+    return base.parent / f"{base.name}-{n}"
+
+
+def run(req: TrainRequest) -> None:
+    import torch
+
+    from gen.corpus import load_corpus
+    from gen.data import split_ids
+    from gen.device import pick_device, pick_precision
+    from gen.model import RNNLM, ModelConfig
+    from gen.progress import TrainDisplay
+    from gen.tokenize import Vocab, vocab_from_json
+    from gen.train import Trainer, TrainConfig
+
+    device = pick_device(req.device)
+    resume_payload = None
+    if req.resume is not None:
+        run_dir = ckpt.resolve_run(req.resume)
+        meta = ckpt.read_meta(run_dir)
+        resume_payload = ckpt.load_tensors(run_dir / ckpt.LAST)
+        cfg = TrainConfig.from_json({**meta["train"], **_budget(req.train)})
+        source = req.corpus or meta["corpus"]["source"]
+        corpus = load_corpus(source, meta["corpus"]["kind"], meta["corpus"]["level"], req.encoding,
+                             **meta["corpus"].get("options", {}))
+        vocab = vocab_from_json(meta["vocab"])
+        model_cfg = ModelConfig.from_json(meta["model"])
+    else:
+        if req.corpus is None:
+            raise GenError("name a corpus to train on (a text file, .abc, a folder or music21:NAME)")
+        cfg = TrainConfig(**req.train)
+        if cfg.steps is None and cfg.epochs is None and cfg.minutes is None:
+            cfg.minutes = 5.0
+        corpus = load_corpus(req.corpus, req.kind, req.level, req.encoding, **req.music)
+        vocab = Vocab.build(corpus.tokens, corpus.level, corpus.stats.get("vocab_cap", req.vocab_size)
+                            if corpus.level == "word" else None,
+                            specials=corpus.stats.get("specials", []))
+        init = None
+        if req.init_from is not None:
+            init = ckpt.load_model(ckpt.resolve_run(req.init_from))
+            vocab = _grow_vocab(init.vocab, vocab, corpus)
+        model_cfg = ModelConfig.from_json({**(init.meta["model"] if init else req.model),
+                                           "vocab_size": len(vocab)})
+        run_dir = unique_run_dir(req.out or ckpt.DEFAULT_ROOT / corpus.name)
+        meta = ckpt.new_meta(model_cfg.to_json(), vocab.to_json(),
+                             {"name": corpus.name, "kind": corpus.kind, "level": corpus.level,
+                              "source": corpus.source, "stats": corpus.stats,
+                              "options": corpus.stats.get("options", {})}, {})
+    cfg.precision = pick_precision(cfg.precision, device)
+    meta["train"] = cfg.to_json()
+    meta["device"] = str(device)
+
+    ids = torch.tensor(vocab.encode(corpus.tokens), dtype=torch.long)
+    train_ids, val_ids = split_ids(ids, cfg.val_frac)
+    torch.manual_seed(cfg.rng_seed)
+    model = RNNLM(model_cfg)
+    if resume_payload is None and req.init_from is not None:
+        _load_grown(model, init.model, len(init.vocab))
+    model.to(device)
+
+    trainer = Trainer(model, train_ids, val_ids, cfg, run_dir, meta, device)
+    if resume_payload is not None:
+        trainer.restore(resume_payload)
+        log(f"resuming {run_dir} at step {trainer.state.step}")
+    budget = (f"{cfg.steps} steps" if cfg.steps is not None else
+              f"{cfg.epochs} epochs" if cfg.epochs is not None else f"{cfg.minutes:g} minutes")
+    if not req.quiet:
+        log(f"corpus {corpus.source}: {corpus.kind}, {len(ids):,} {corpus.level} tokens, "
+            f"vocabulary {len(vocab)}; train {len(train_ids):,} / validation {len(val_ids):,}")
+        log(f"model {model_cfg.cell} {model_cfg.layers}x{model_cfg.hidden}"
+            f"{' one-hot' if model_cfg.one_hot else f' embed {model_cfg.embed_dim}'}, "
+            f"{model.num_params():,} parameters, {device} {cfg.precision}; budget {budget}; "
+            f"run folder {run_dir}")
+    ckpt.write_json(run_dir / ckpt.META, meta)
+    t0 = time.perf_counter()
+    with TrainDisplay(req.quiet, unit=corpus.level) as display:
+        trainer.on_step, trainer.on_eval = display.on_step, display.on_eval
+        try:
+            state = trainer.fit()
+        except KeyboardInterrupt:
+            raise GenError(f"interrupted at step {trainer.state.step}; state saved, continue with "
+                           f"`gen train --resume {run_dir}`") from None
+    if state.stopped.startswith("the loss became"):
+        raise GenError(f"{state.stopped}. Stopped; best checkpoint kept in {run_dir}")
+    if state.stopped:
+        warn(state.stopped)
+    best = state.best_val
+    if not req.quiet:
+        from gen.evaluate import bits
+
+        shown = f"{best:.4f} nats = {bits(best):.4f} bits per {corpus.level}" if math.isfinite(best) \
+            else "n/a (no validation split)"
+        log(f"done: {state.step} steps, {state.tokens:,} tokens in {time.perf_counter() - t0:.0f}s; "
+            f"best validation {shown}; saved {run_dir}")
+
+
+def _budget(train: dict) -> dict:
+    """On --resume, a newly given budget replaces the stored one; other options stay as trained."""
+    given = {k: train[k] for k in ("steps", "epochs", "minutes") if train.get(k) is not None}
+    if given:
+        given = {"steps": None, "epochs": None, "minutes": None} | given
+    return given
+
+
+def _grow_vocab(old, new, corpus):
+    """Fine-tuning vocabulary: the old one, plus the new corpus's unseen tokens at the end."""
+    from gen.tokenize import Vocab
+
+    missing = old.unknown(corpus.tokens)
+    if missing and old.unk is not None:
+        return old  # word level: unseen words map to <unk> as they always did
+    if missing:
+        from gen.tokenize.vocab import describe_unknown
+
+        warn(f"adding {describe_unknown(missing)} to the vocabulary (new rows start untrained)")
+    return Vocab(old.tokens + missing, old.level, old.specials)
+
+
+def _load_grown(model, old_model, old_size: int) -> None:
+    """Copy trained weights; rows for added tokens keep their fresh initialisation."""
+    import torch
+
+    new_state = model.state_dict()
+    with torch.no_grad():
+        for name, tensor in old_model.state_dict().items():
+            target = new_state[name]
+            if target.shape == tensor.shape:
+                target.copy_(tensor)
+            elif name in ("embed.weight", "head.weight", "head.bias"):
+                target[:old_size].copy_(tensor)
+            elif name.startswith("rnn.weight_ih") and model.cfg.one_hot:
+                target[:, :old_size].copy_(tensor)
+            else:
+                raise GenError(f"--init-from: weights {name} do not fit ({tuple(tensor.shape)} vs "
+                               f"{tuple(target.shape)})")
+    model.load_state_dict(new_state)

@@ -1,0 +1,120 @@
+"""Find and read a corpus, decide what kind it is, and turn it into token strings.
+
+Kinds: ``text`` (any UTF-8 file), ``abc`` (ABC tune collections) and ``notes`` (MIDI / MusicXML /
+other scores through music21). Music parsing lives in `gen.music`; this module only dispatches
+and checks the input so that every user mistake becomes one clear `GenError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gen.errors import GenError
+
+ABC_SUFFIXES = {".abc"}
+SCORE_SUFFIXES = {".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn"}
+
+
+@dataclass
+class Corpus:
+    """A corpus as token strings plus where it came from."""
+
+    name: str
+    kind: str
+    level: str
+    tokens: list[str]
+    source: str
+    stats: dict
+
+
+def corpus_name(spec: str) -> str:
+    """Run-folder name for a corpus: the file stem, folder name, or music21 collection name."""
+    if spec.startswith("music21:"):
+        return spec.split(":", 1)[1].replace("/", "_") or "music21"
+    p = Path(spec)
+    return (p.stem if p.is_file() else p.resolve().name) or "corpus"
+
+
+def detect_kind(spec: str) -> str:
+    if spec.startswith("music21:"):
+        return "music21"
+    p = Path(spec)
+    if not p.exists():
+        raise GenError(f"no such file or folder: {spec}")
+    if p.is_dir():
+        files = [f for f in p.rglob("*") if f.is_file()]
+        if not files:
+            raise GenError(f"folder {spec} is empty: put text, .abc or MIDI/MusicXML files in it")
+        suffixes = {f.suffix.lower() for f in files}
+        if suffixes & SCORE_SUFFIXES:
+            return "notes"
+        if suffixes & ABC_SUFFIXES:
+            return "abc"
+        return "text"
+    if p.suffix.lower() in ABC_SUFFIXES:
+        return "abc"
+    if p.suffix.lower() in SCORE_SUFFIXES:
+        return "notes"
+    return "text"
+
+
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """The file's text, or a GenError saying why it is not usable as a text corpus."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise GenError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise GenError(f"{path} is a folder, expected a file") from None
+    except PermissionError:
+        raise GenError(f"cannot read {path}: permission denied") from None
+    if not data.strip():
+        raise GenError(f"{path} is empty: a corpus needs some text to learn from")
+    if b"\x00" in data[:65536]:
+        raise GenError(f"{path} looks binary (it holds NUL bytes), not text")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as e:
+        raise GenError(f"{path} is not valid {encoding} (byte {e.start}); "
+                       "pass its encoding, e.g. --encoding latin-1") from None
+    except LookupError:
+        raise GenError(f"unknown encoding {encoding!r}") from None
+    return text.removeprefix("\ufeff")
+
+
+def read_text_corpus(spec: str, encoding: str = "utf-8") -> str:
+    p = Path(spec)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+        texts = []
+        for f in files:
+            try:
+                texts.append(read_text(f, encoding))
+            except GenError:
+                continue
+        if not texts:
+            raise GenError(f"folder {spec} holds no readable text files")
+        return "\n".join(texts)
+    return read_text(p, encoding)
+
+
+def load_corpus(spec: str, kind: str = "auto", level: str | None = None,
+                encoding: str = "utf-8", **music_options) -> Corpus:
+    """Read a corpus and split it into token strings at the requested level."""
+    from gen.tokenize import split_text
+
+    found = detect_kind(spec)
+    kind = found if kind == "auto" else kind
+    if kind == "music21" :
+        kind = "music21"
+    if kind == "text":
+        level = level or "char"
+        if level not in ("char", "word"):
+            raise GenError(f"--level {level} is not available for text; use char or word")
+        text = read_text_corpus(spec, encoding)
+        tokens = split_text(text, level)
+        return Corpus(corpus_name(spec), "text", level, tokens, spec, {"characters": len(text)})
+    from gen.music import corpus as music_corpus  # music21 is heavy: only for music corpora
+
+    return music_corpus.load(spec, kind, level, encoding=encoding, **music_options)

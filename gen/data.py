@@ -1,0 +1,53 @@
+"""Token ids → tensors → batches of parallel streams for truncated backpropagation through time.
+
+As in char-rnn and pytorch/examples word_language_model: the training ids are cut into B equal
+streams laid side by side (``batchify``), and window k of length T is rows [kT, kT+T) of every
+stream. Consecutive windows continue each stream, so the hidden state can be carried from one
+window to the next. The window for a step is a pure function of the step number, which makes
+resuming exact.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gen.errors import GenError
+
+
+def split_ids(ids: torch.Tensor, val_frac: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Contiguous split: the last ``val_frac`` of the tokens are held out for validation."""
+    if not 0 <= val_frac < 1:
+        raise GenError("--val-frac must be at least 0 and below 1")
+    n_val = int(len(ids) * val_frac)
+    return ids[: len(ids) - n_val], ids[len(ids) - n_val:]
+
+
+def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Shape (L, B): column b is stream b, a contiguous run of the corpus. The tail is dropped."""
+    length = len(ids) // batch_size
+    return ids[: length * batch_size].view(batch_size, length).t().contiguous()
+
+
+class Windows:
+    """Training windows over B streams: ``window(step)`` gives (x, y, starts_epoch)."""
+
+    def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int):
+        if len(ids) < 2 * batch_size + 1:
+            raise GenError(f"the training text has {len(ids)} tokens, too few for "
+                           f"--batch-size {batch_size}; use a smaller batch or a longer corpus")
+        # Shrink the window if the streams are too short for it rather than refusing to train.
+        stream_len = len(ids) // batch_size
+        self.seq_len = min(seq_len, stream_len - 1)
+        self.data = batchify(ids, batch_size)
+        self.per_epoch = (self.data.size(0) - 1) // self.seq_len
+
+    def window(self, step: int) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        k = step % self.per_epoch
+        i = k * self.seq_len
+        return self.data[i: i + self.seq_len], self.data[i + 1: i + 1 + self.seq_len], k == 0
+
+
+def eval_streams(ids: torch.Tensor, max_streams: int = 32, min_len: int = 256) -> torch.Tensor:
+    """Evaluation layout: as many streams as keep each at least ``min_len`` tokens long."""
+    streams = max(1, min(max_streams, (len(ids) - 1) // min_len))
+    return batchify(ids, streams)

@@ -1,0 +1,52 @@
+"""Average next-token loss of a model over a token sequence, with the hidden state carried.
+
+Used by the trainer on the validation split and by `gen eval` on any file, so both report the
+same number for the same text.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+
+import torch
+import torch.nn.functional as F
+
+from gen.data import eval_streams
+from gen.model import RNNLM, detach_hidden
+
+
+def autocast(precision: str, device: torch.device):
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
+@torch.no_grad()
+def mean_loss(model: RNNLM, ids: torch.Tensor, precision: str = "fp32", seq_len: int = 256,
+              ignore_index: int = -100) -> tuple[float, int]:
+    """(nats per token, tokens scored). Positions whose target is ``ignore_index`` are skipped."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    data = eval_streams(ids).to(device)
+    total, count, hidden = 0.0, 0, None
+    try:
+        for i in range(0, data.size(0) - 1, seq_len):
+            x = data[i: i + seq_len]
+            y = data[i + 1: i + 1 + seq_len]
+            x = x[: y.size(0)]
+            with autocast(precision, device):
+                logits, hidden = model(x, hidden)
+            hidden = detach_hidden(hidden)
+            loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1),
+                                   ignore_index=ignore_index, reduction="sum")
+            total += loss.item()
+            count += int((y != ignore_index).sum())
+    finally:
+        model.train(was_training)
+    return (total / count if count else float("nan")), count
+
+
+def bits(nats: float) -> float:
+    return nats / math.log(2)

@@ -1,0 +1,103 @@
+"""A vocabulary: an ordered list of token strings and the level that produced them.
+
+Levels:
+- ``char``: every Unicode character is a token (char-rnn's choice).
+- ``word``: words with their leading space, punctuation and line breaks (see `word.py`), capped
+  to the most frequent, the rest mapped to ``<unk>``.
+- other levels (ABC, note events) register their own split/join functions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from gen.errors import GenError
+from gen.tokenize import word as _word
+
+UNK = "<unk>"
+
+# How each level splits text into tokens and joins tokens back. Music levels add theirs on import.
+SPLITTERS: dict[str, Callable[[str], list[str]]] = {"char": list, "word": _word.split}
+JOINERS: dict[str, Callable[[list[str]], str]] = {"char": "".join, "word": _word.join}
+
+
+def split_text(text: str, level: str) -> list[str]:
+    try:
+        return SPLITTERS[level](text)
+    except KeyError:
+        raise GenError(f"unknown token level {level!r}; choose one of {', '.join(SPLITTERS)}") from None
+
+
+@dataclass
+class Vocab:
+    """Token strings in id order. ``unk`` is the id unknown tokens map to, or None (char level)."""
+
+    tokens: list[str]
+    level: str = "char"
+    specials: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stoi = {t: i for i, t in enumerate(self.tokens)}
+        self.unk = self.stoi.get(UNK)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @classmethod
+    def build(cls, tokens: Iterable[str], level: str, max_size: int | None = None,
+              specials: Iterable[str] = ()) -> "Vocab":
+        """Sorted vocabulary of the tokens seen; with ``max_size``, the most frequent plus <unk>."""
+        specials = list(specials)
+        counts = Counter(tokens)
+        for s in specials:
+            counts.pop(s, None)
+        if max_size is not None and len(counts) + len(specials) > max_size:
+            keep = [t for t, _ in counts.most_common(max(max_size - len(specials) - 1, 1))]
+            specials = specials + [UNK]
+        else:
+            keep = list(counts)
+        return cls(specials + sorted(keep), level, specials)
+
+    def encode(self, tokens: Iterable[str]) -> list[int]:
+        """Ids for the tokens; unseen tokens become <unk>, or raise naming them if there is none."""
+        stoi, unk = self.stoi, self.unk
+        if unk is not None:
+            return [stoi.get(t, unk) for t in tokens]
+        tokens = list(tokens)
+        try:
+            return [stoi[t] for t in tokens]
+        except KeyError:
+            raise GenError(f"the model never saw {describe_unknown(self.unknown(tokens))}") from None
+
+    def unknown(self, tokens: Iterable[str]) -> list[str]:
+        """Tokens the vocabulary lacks, in order of first appearance."""
+        return list(dict.fromkeys(t for t in tokens if t not in self.stoi))
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        return [self.tokens[i] for i in ids]
+
+    def join(self, tokens: list[str]) -> str:
+        return JOINERS[self.level](tokens)
+
+    def encode_text(self, text: str) -> list[int]:
+        return self.encode(split_text(text, self.level))
+
+    def decode_text(self, ids: Iterable[int]) -> str:
+        return self.join(self.decode(ids))
+
+    def to_json(self) -> dict:
+        return {"level": self.level, "tokens": self.tokens, "specials": self.specials}
+
+
+def vocab_from_json(data: dict) -> Vocab:
+    return Vocab(list(data["tokens"]), data.get("level", "char"), list(data.get("specials", [])))
+
+
+def describe_unknown(tokens: list[str], limit: int = 10) -> str:
+    """'3 tokens: 'é', '€', '\\t'' — repr() so invisible characters are visible."""
+    shown = ", ".join(repr(t) for t in tokens[:limit])
+    more = f" and {len(tokens) - limit} more" if len(tokens) > limit else ""
+    noun = "character" if all(len(t) == 1 for t in tokens) else "token"
+    return f"{len(tokens)} {noun}{'s' if len(tokens) != 1 else ''}: {shown}{more}"

@@ -1,0 +1,228 @@
+"""The training loop: stateful truncated BPTT with AdamW, a warm-up/decay schedule, clipping,
+periodic evaluation and checkpointing. It never prints; it reports through callbacks.
+
+Each step takes the next window of every stream (`gen.data.Windows`), starts from the hidden
+state the previous window ended in (detached, so gradients stop at the window edge), and keeps
+the state for the next step. A run is a pure function of its options and ``rng_seed`` when it is
+bounded by ``steps`` or ``epochs``; ``--resume`` restores model, optimizer, hidden state, RNG and
+step, and lands on the same loss curve as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from gen import checkpoint as ckpt
+from gen.data import Windows
+from gen.evaluate import autocast, mean_loss
+from gen.model import RNNLM, detach_hidden
+from gen.schedule import learning_rate
+
+
+@dataclass
+class TrainConfig:
+    steps: int | None = None
+    epochs: float | None = None
+    minutes: float | None = None
+    seq_len: int = 64
+    batch_size: int = 32
+    lr: float = 3e-3
+    schedule: str = "cosine"
+    warmup: float = 0.02
+    min_lr_frac: float = 0.1
+    weight_decay: float = 0.01
+    clip: float = 1.0
+    eval_every: int = 500
+    patience: int | None = None
+    rng_seed: int = 1337
+    precision: str = "fp32"
+    val_frac: float = 0.1
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class TrainState:
+    """Everything about progress that is not a tensor; stored in last.pt and meta.json."""
+
+    step: int = 0
+    tokens: int = 0
+    elapsed: float = 0.0
+    best_val: float = math.inf
+    best_step: int = 0
+    bad_evals: int = 0
+    last_val: float = math.inf
+    train_loss: float = math.nan
+    stopped: str = ""
+
+
+class Trainer:
+    def __init__(self, model: RNNLM, train_ids: torch.Tensor, val_ids: torch.Tensor,
+                 cfg: TrainConfig, run: Path, meta: dict, device: torch.device,
+                 on_step: Callable[[dict], None] | None = None,
+                 on_eval: Callable[[dict], None] | None = None):
+        self.model, self.cfg, self.run, self.meta, self.device = model, cfg, run, meta, device
+        self.windows = Windows(train_ids, cfg.batch_size, cfg.seq_len)
+        self.val_ids = val_ids
+        self.on_step = on_step or (lambda info: None)
+        self.on_eval = on_eval or (lambda info: None)
+        # Weight decay on matrices only: decaying biases and the embedding hurts small models.
+        decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.startswith("embed")]
+        rest = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.startswith("embed"))]
+        self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                      {"params": rest, "weight_decay": 0.0}], lr=cfg.lr)
+        self.state = TrainState()
+        self.hidden = None
+
+    # -- schedule -------------------------------------------------------------------------------
+    def total_steps(self) -> int | None:
+        if self.cfg.steps is not None:
+            return self.cfg.steps
+        if self.cfg.epochs is not None:
+            return max(1, round(self.cfg.epochs * self.windows.per_epoch))
+        return None
+
+    def progress(self) -> float:
+        total = self.total_steps()
+        if total is not None:
+            return self.state.step / total
+        return self.state.elapsed / (self.cfg.minutes * 60)
+
+    def done(self) -> bool:
+        return self.progress() >= 1.0
+
+    # -- resume ---------------------------------------------------------------------------------
+    def restore(self, payload: dict) -> None:
+        self.model.load_state_dict(payload["model"])
+        self.opt.load_state_dict(payload["optimizer"])
+        known = {f.name for f in fields(TrainState)}
+        self.state = TrainState(**{k: v for k, v in payload["state"].items() if k in known})
+        hidden = payload.get("hidden")
+        if isinstance(hidden, (list, tuple)):
+            hidden = tuple(h.to(self.device) for h in hidden)
+        elif hidden is not None:
+            hidden = hidden.to(self.device)
+        self.hidden = hidden
+        if "rng" in payload:
+            torch.set_rng_state(payload["rng"])
+
+    def _payload(self) -> dict:
+        h = self.hidden
+        if isinstance(h, tuple):
+            h = [t.float().cpu() for t in h]
+        elif h is not None:
+            h = h.float().cpu()
+        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+                "state": asdict(self.state), "hidden": h, "rng": torch.get_rng_state()}
+
+    def save_last(self) -> None:
+        ckpt.save_tensors(self.run / ckpt.LAST, self._payload())
+        self.meta["summary"] = self.summary()
+        ckpt.write_json(self.run / ckpt.META, self.meta)
+
+    def summary(self) -> dict:
+        s = asdict(self.state)
+        s["best_val"] = None if math.isinf(s["best_val"]) else s["best_val"]
+        s["last_val"] = None if math.isinf(s["last_val"]) else s["last_val"]
+        return s
+
+    # -- the loop -------------------------------------------------------------------------------
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        with autocast(self.cfg.precision, self.device):
+            logits, hidden = self.model(x, self.hidden)
+        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
+        if not torch.isfinite(loss):
+            return loss.item()  # leave the weights as they were: last.pt must stay usable
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip)
+        self.opt.step()
+        self.hidden = detach_hidden(hidden)
+        return loss.item()
+
+    def evaluate(self) -> dict:
+        val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) if len(self.val_ids) > 1 \
+            else (math.nan, 0)
+        st = self.state
+        st.last_val = val
+        improved = not math.isnan(val) and val < st.best_val
+        if improved:
+            st.best_val, st.best_step, st.bad_evals = val, st.step, 0
+            ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
+                                                     "step": st.step, "val_loss": val})
+        elif not math.isnan(val):
+            st.bad_evals += 1
+        if math.isnan(val) and st.step > 0:
+            # No validation split: the latest weights are the best we know of.
+            ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
+                                                     "step": st.step, "val_loss": None})
+        self.save_last()
+        row = {"step": st.step, "tokens": st.tokens, "train_loss": st.train_loss,
+               "val_loss": None if math.isnan(val) else val,
+               "tokens_per_sec": st.tokens / max(st.elapsed, 1e-9), "elapsed": st.elapsed,
+               "lr": self.opt.param_groups[0]["lr"], "best": improved}
+        ckpt.append_metrics(self.run, row)
+        self.on_eval(row)
+        return row
+
+    def fit(self) -> TrainState:
+        """Train until the budget is spent, patience runs out, or Ctrl-C; always saves last.pt."""
+        cfg, st, model = self.cfg, self.state, self.model
+        model.train()
+        per_step = cfg.batch_size * self.windows.seq_len
+        smooth = None
+        start = time.perf_counter() - st.elapsed
+        try:
+            while not self.done():
+                x, y, new_epoch = self.windows.window(st.step)
+                if new_epoch:
+                    self.hidden = None  # each epoch starts the streams afresh, as in word_language_model
+                lr = learning_rate(cfg.schedule, cfg.lr, self.progress(),
+                                   st.step / self.windows.per_epoch, cfg.warmup, cfg.min_lr_frac)
+                for g in self.opt.param_groups:
+                    g["lr"] = lr
+                loss = self.train_step(x.to(self.device), y.to(self.device))
+                if not math.isfinite(loss):
+                    st.stopped = (f"the loss became {loss} at step {st.step + 1}; "
+                                  "try a lower --lr or --clip")
+                    self.hidden = None
+                    break
+                st.step += 1
+                st.tokens += per_step
+                st.elapsed = time.perf_counter() - start
+                smooth = loss if smooth is None else 0.98 * smooth + 0.02 * loss
+                st.train_loss = smooth
+                self.on_step({"step": st.step, "loss": smooth, "lr": lr, "elapsed": st.elapsed,
+                              "tokens": st.tokens, "progress": self.progress(),
+                              "total_steps": self.total_steps()})
+                if st.step % cfg.eval_every == 0 and not self.done():
+                    self.evaluate()
+                    st.elapsed = time.perf_counter() - start
+                    if cfg.patience is not None and st.bad_evals >= cfg.patience:
+                        st.stopped = (f"early stop: no better validation loss in {cfg.patience} "
+                                      "evaluations")
+                        break
+        except KeyboardInterrupt:
+            st.stopped = "interrupted"
+            st.elapsed = time.perf_counter() - start
+            self.save_last()
+            raise
+        if st.stopped.startswith("the loss became"):
+            self.save_last()  # weights from before the blow-up; best.pt is untouched
+            return st
+        self.evaluate()
+        return st
