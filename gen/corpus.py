@@ -106,8 +106,6 @@ def load_corpus(spec: str, kind: str = "auto", level: str | None = None,
 
     found = detect_kind(spec)
     kind = found if kind == "auto" else kind
-    if kind == "music21" :
-        kind = "music21"
     if kind == "text":
         level = level or "char"
         if level not in ("char", "word"):

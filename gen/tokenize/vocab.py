@@ -4,30 +4,32 @@ Levels:
 - ``char``: every Unicode character is a token (char-rnn's choice).
 - ``word``: words with their leading space, punctuation and line breaks (see `word.py`), capped
   to the most frequent, the rest mapped to ``<unk>``.
-- other levels (ABC, note events) register their own split/join functions.
+- ``abc`` and ``notes``: musical units, see those modules.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from importlib import import_module
+from typing import Iterable
 
 from gen.errors import GenError
-from gen.tokenize import word as _word
 
 UNK = "<unk>"
 
-# How each level splits text into tokens and joins tokens back. Music levels add theirs on import.
-SPLITTERS: dict[str, Callable[[str], list[str]]] = {"char": list, "word": _word.split}
-JOINERS: dict[str, Callable[[list[str]], str]] = {"char": "".join, "word": _word.join}
+# Each level is a module gen.tokenize.<level> with split(text) -> tokens and join(tokens) -> text.
+LEVELS = ("char", "word", "abc", "notes")
+
+
+def level_module(level: str):
+    if level not in LEVELS:
+        raise GenError(f"unknown token level {level!r}; choose one of {', '.join(LEVELS)}")
+    return import_module(f"gen.tokenize.{level}")
 
 
 def split_text(text: str, level: str) -> list[str]:
-    try:
-        return SPLITTERS[level](text)
-    except KeyError:
-        raise GenError(f"unknown token level {level!r}; choose one of {', '.join(SPLITTERS)}") from None
+    return level_module(level).split(text)
 
 
 @dataclass
@@ -53,7 +55,8 @@ class Vocab:
         counts = Counter(tokens)
         for s in specials:
             counts.pop(s, None)
-        if max_size is not None and len(counts) + len(specials) > max_size:
+        if max_size is not None:
+            # Capped vocabularies always have <unk>, so any seed or evaluation text can be encoded.
             keep = [t for t, _ in counts.most_common(max(max_size - len(specials) - 1, 1))]
             specials = specials + [UNK]
         else:
@@ -79,7 +82,7 @@ class Vocab:
         return [self.tokens[i] for i in ids]
 
     def join(self, tokens: list[str]) -> str:
-        return JOINERS[self.level](tokens)
+        return level_module(self.level).join(tokens)
 
     def encode_text(self, text: str) -> list[int]:
         return self.encode(split_text(text, self.level))
