@@ -120,11 +120,12 @@ class Trainer:
             torch.set_rng_state(payload["rng"])
 
     def _payload(self) -> dict:
+        # Kept in its own dtype (bf16 under autocast) so a resumed run continues bit for bit.
         h = self.hidden
         if isinstance(h, tuple):
-            h = [t.float().cpu() for t in h]
+            h = [t.cpu() for t in h]
         elif h is not None:
-            h = h.float().cpu()
+            h = h.cpu()
         return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
                 "state": asdict(self.state), "hidden": h, "rng": torch.get_rng_state()}
 

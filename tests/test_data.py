@@ -1,0 +1,44 @@
+"""Batching for truncated BPTT: stream layout, window offsets, the validation split."""
+
+import torch
+
+from gen.data import Windows, batchify, eval_streams, split_ids
+
+
+def test_split_holds_out_the_last_fraction():
+    ids = torch.arange(1000)
+    train, val = split_ids(ids, 0.1)
+    assert len(val) == 100 and val[0] == 900 and train[-1] == 899
+
+
+def test_batchify_lays_contiguous_streams_side_by_side():
+    ids = torch.arange(103)
+    data = batchify(ids, 4)
+    assert data.shape == (25, 4)
+    for b in range(4):
+        assert torch.equal(data[:, b], torch.arange(b * 25, b * 25 + 25))
+
+
+def test_windows_continue_each_stream_and_targets_shift_by_one():
+    ids = torch.arange(4 * 41)
+    w = Windows(ids, batch_size=4, seq_len=10)
+    assert w.per_epoch == 4
+    x0, y0, first = w.window(0)
+    x1, _, again = w.window(1)
+    assert first and not again
+    assert torch.equal(y0, x0 + 1)
+    # Window 1 starts where window 0 ended in every stream: the hidden state carries over.
+    assert torch.equal(x1[0], x0[-1] + 1)
+    assert torch.equal(w.window(4)[0], x0)  # wraps to the next epoch
+
+
+def test_windows_shrink_for_short_corpora():
+    w = Windows(torch.arange(100), batch_size=8, seq_len=64)
+    x, y, _ = w.window(0)
+    assert x.shape == (11, 8) and torch.equal(y, x + 1)
+
+
+def test_eval_streams_keep_every_token_in_order():
+    ids = torch.arange(5000)
+    data = eval_streams(ids)
+    assert data.t().reshape(-1).tolist() == list(range(data.numel()))
