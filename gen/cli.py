@@ -170,33 +170,20 @@ def plot(
 
 
 def main() -> None:
+    from gen.console import PipeClosed
+
     try:
-        app(standalone_mode=False)
+        app()  # click reports usage errors itself (exit 2)
     except GenError as e:
         from gen.console import error_line
 
         error_line(str(e))
         sys.exit(1)
-    except BrokenPipeError:
+    except PipeClosed:
         # The reader (`head`, a closed pager) went away: stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(0)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        sys.stderr.write("aborted\n")
-        sys.exit(1)
-    except Exception as e:  # click's usage errors
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -22,7 +22,14 @@ def error_line(message: str) -> None:
     sys.stderr.flush()
 
 
+class PipeClosed(Exception):
+    """stdout's reader has gone. Not an OSError, so click does not turn it into exit status 1."""
+
+
 def write_out(text: str) -> None:
     """Write generated output to stdout immediately (streaming), without rich's rewrapping."""
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise PipeClosed from None

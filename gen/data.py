@@ -48,6 +48,9 @@ class Windows:
 
 
 def eval_streams(ids: torch.Tensor, max_streams: int = 32, min_len: int = 256) -> torch.Tensor:
-    """Evaluation layout: as many streams as keep each at least ``min_len`` tokens long."""
+    """Evaluation layout, shape (L+1, B): B streams of L targets each, overlapping by one token
+    so that stream b's first input is the token before its first target. Together they predict
+    ids[1 : B*L + 1] exactly once; `evaluate` scores the few tokens after that separately."""
     streams = max(1, min(max_streams, (len(ids) - 1) // min_len))
-    return batchify(ids, streams)
+    length = (len(ids) - 1) // streams
+    return torch.stack([ids[b * length: b * length + length + 1] for b in range(streams)], dim=1)

@@ -30,22 +30,35 @@ def mean_loss(model: RNNLM, ids: torch.Tensor, precision: str = "fp32", seq_len:
     was_training = model.training
     model.eval()
     data = eval_streams(ids).to(device)
-    total, count, hidden = 0.0, 0, None
+    total, count = 0.0, 0
+    # The streams leave out the last few targets; score them as one more stream so every
+    # target in ``ids`` counts exactly once.
+    tail = ids[(data.size(0) - 1) * data.size(1):].view(-1, 1).to(device)
     try:
-        for i in range(0, data.size(0) - 1, seq_len):
-            x = data[i: i + seq_len]
-            y = data[i + 1: i + 1 + seq_len]
-            x = x[: y.size(0)]
-            with autocast(precision, device):
-                logits, hidden = model(x, hidden)
-            hidden = detach_hidden(hidden)
-            loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1),
-                                   ignore_index=ignore_index, reduction="sum")
-            total += loss.item()
-            count += int((y != ignore_index).sum())
+        for part in (data, tail):
+            if part.size(0) < 2:
+                continue
+            t, c = _score(model, part, precision, seq_len, ignore_index, device)
+            total, count = total + t, count + c
     finally:
         model.train(was_training)
     return (total / count if count else float("nan")), count
+
+
+def _score(model, data, precision, seq_len, ignore_index, device) -> tuple[float, int]:
+    total, count, hidden = 0.0, 0, None
+    for i in range(0, data.size(0) - 1, seq_len):
+        x = data[i: i + seq_len]
+        y = data[i + 1: i + 1 + seq_len]
+        x = x[: y.size(0)]
+        with autocast(precision, device):
+            logits, hidden = model(x, hidden)
+        hidden = detach_hidden(hidden)
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1),
+                               ignore_index=ignore_index, reduction="sum")
+        total += loss.item()
+        count += int((y != ignore_index).sum())
+    return total, count
 
 
 def bits(nats: float) -> float:

@@ -36,6 +36,7 @@ class Boom:
         return (os.system, (f"touch {self.marker}",))
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch notes the foreign pickle protocol
 def test_planted_pickle_is_refused_and_runs_nothing(tiny_run, tmp_path):
     run = tmp_path / "evil"
     run.mkdir()

@@ -38,7 +38,11 @@ def test_windows_shrink_for_short_corpora():
     assert x.shape == (11, 8) and torch.equal(y, x + 1)
 
 
-def test_eval_streams_keep_every_token_in_order():
-    ids = torch.arange(5000)
+def test_eval_streams_predict_every_target_once():
+    ids = torch.arange(5003)
     data = eval_streams(ids)
-    assert data.t().reshape(-1).tolist() == list(range(data.numel()))
+    streams = data.size(1)
+    assert streams > 1
+    targets = data[1:].t().reshape(-1).tolist()
+    assert targets == list(range(1, len(targets) + 1))
+    assert torch.equal(data[0, 1:], data[-1, :-1])  # stream b starts where stream b-1 ends
