@@ -32,10 +32,12 @@ class Windows:
     """Training windows over B streams: ``window(step)`` gives (x, y, starts_epoch)."""
 
     def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int):
-        if len(ids) < 2 * batch_size + 1:
-            raise GenError(f"the training text has {len(ids)} tokens, too few for "
-                           f"--batch-size {batch_size}; use a smaller batch or a longer corpus")
-        # Shrink the window if the streams are too short for it rather than refusing to train.
+        if len(ids) < 3:
+            raise GenError(f"the training text has {len(ids)} tokens: too short to learn from")
+        # A short corpus gets fewer streams and shorter windows rather than a refusal; the CLI
+        # tells the user when it happens.
+        batch_size = min(batch_size, (len(ids) - 1) // 2)
+        self.batch_size = batch_size
         stream_len = len(ids) // batch_size
         self.seq_len = min(seq_len, stream_len - 1)
         self.data = batchify(ids, batch_size)

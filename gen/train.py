@@ -184,7 +184,7 @@ class Trainer:
         """Train until the budget is spent, patience runs out, or Ctrl-C; always saves last.pt."""
         cfg, st, model = self.cfg, self.state, self.model
         model.train()
-        per_step = cfg.batch_size * self.windows.seq_len
+        per_step = self.windows.batch_size * self.windows.seq_len
         smooth = None
         start = time.perf_counter() - st.elapsed
         try:

@@ -96,6 +96,11 @@ def run(req: TrainRequest) -> None:
     model.to(device)
 
     trainer = Trainer(model, train_ids, val_ids, cfg, run_dir, meta, device)
+    w = trainer.windows
+    if w.batch_size != cfg.batch_size or w.seq_len != cfg.seq_len:
+        warn(f"the training text is short ({len(train_ids)} tokens): using {w.batch_size} streams "
+             f"of windows of {w.seq_len} instead of --batch-size {cfg.batch_size} --seq-len "
+             f"{cfg.seq_len}")
     if resume_payload is not None:
         trainer.restore(resume_payload)
         log(f"resuming {run_dir} at step {trainer.state.step}")
