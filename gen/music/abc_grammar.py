@@ -1,0 +1,176 @@
+"""Where a tune stands, token by token: header phase, meter, unit, bar position, tuplets.
+
+One interpretation of ABC timing shared by the writer (beam spacing), the bar checker and the
+constrained sampler, so that what the sampler calls "a full bar" is what the checker counts.
+Pure Python (fractions of a whole note); no torch, no music21.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from gen.tokenize.abc import (BARS, END, SECTION_BARS, START, is_length, is_pitch, key_signature,
+                              length_value, meter_length)
+
+BROKEN = {">": Fraction(3, 2), ">>": Fraction(7, 4), ">>>": Fraction(15, 8),
+          "<": Fraction(1, 2), "<<": Fraction(1, 4), "<<<": Fraction(1, 8)}
+
+
+def tuplet_ratio(p: int, meter: Fraction | None, meter_tok: str | None) -> Fraction:
+    """Time of p tuplet notes over p plain ones, ABC 2.1 §4.13 ((3 → 2/3, (2 → 3/2 ...)."""
+    compound = bool(meter_tok) and meter_tok[2:].split("/")[0] in ("6", "9", "12") \
+        and meter_tok.endswith("/8")
+    q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p, 3 if compound else 2)
+    return Fraction(q, p)
+
+
+def beat_group(meter_tok: str | None) -> Fraction:
+    """Length of a beamed group when writing: dotted quarters in compound time, half bars in
+    reels (4/4, C, C|), quarters otherwise."""
+    if not meter_tok:
+        return Fraction(1, 4)
+    if meter_tok in ("M:C", "M:C|", "M:4/4", "M:2/2"):
+        return Fraction(1, 2)
+    num, _, den = meter_tok[2:].partition("/")
+    if den == "8" and num in ("6", "9", "12"):
+        return Fraction(3, 8)
+    return Fraction(1, int(den)) if den.isdigit() else Fraction(1, 4)
+
+
+class TuneState:
+    """Feed tokens with `advance`; read `phase`, `pos`, `meter`... and the finished `bars`."""
+
+    def __init__(self, min_length: Fraction = Fraction(1, 4)):
+        self.phase = "start"          # start → M → L → K → body → done
+        self.meter_tok: str | None = None
+        self.meter: Fraction | None = None
+        self.unit = Fraction(1, 8)
+        self.key: dict[str, int] = {}
+        self.min_length = min_length  # shortest length token (in units) the sampler may use
+        self.pos = Fraction(0)        # time since the bar line, whole notes, pending note included
+        self.before = Fraction(0)     # pos before the pending note
+        self.pending = False          # a pitch was just placed; a length token may follow
+        self.note_len = Fraction(1)   # written length of the last note, in units
+        self.mult = Fraction(1)       # time factor of the last note (tuplet x broken rhythm)
+        self.tuplet_left = 0
+        self.ratio = Fraction(1)
+        self.broken_next = Fraction(1)
+        self.section_first = True     # in the first bar of a section (a pickup may be short)
+        self.pickup = Fraction(0)
+        self.last = START
+        self.bars: list[tuple[Fraction, bool, Fraction | None]] = []  # (length, short ok, meter)
+        self.nbars = 0
+
+    # -- reading ---------------------------------------------------------------------------
+    def advance(self, tok: str) -> None:
+        if tok != START and self.phase == "start":
+            self.phase = "body"  # a fragment with no start token: treat as body
+        if tok == START:
+            self.phase = "M"
+        elif tok == END:
+            self.pending = False
+            if self.pos > 0:
+                self._close_bar("|]")
+            self.phase = "done"
+        elif tok.startswith("M:"):
+            self.meter_tok, self.meter = tok, meter_length(tok)
+            self.phase = "L" if self.phase == "M" else self.phase
+        elif tok.startswith("L:"):
+            self.unit = Fraction(tok[2:])
+            self.phase = "K" if self.phase in ("M", "L") else self.phase
+        elif tok.startswith("K:"):
+            self.key = key_signature(tok)
+            self.phase = "body"
+        elif is_pitch(tok):
+            self.pending = False
+            self.mult = self.broken_next * (self.ratio if self.tuplet_left else 1)
+            self.broken_next = Fraction(1)
+            if self.tuplet_left:
+                self.tuplet_left -= 1
+            self.before = self.pos
+            self.note_len = Fraction(1)
+            self.pos += self.unit * self.mult
+            self.pending = True
+        elif is_length(tok):
+            value = length_value(tok)
+            self.pos = self.before + value * self.unit * self.mult
+            self.note_len = value
+            self.pending = False
+        else:
+            self.pending = False
+            if tok in BARS:
+                self._close_bar(tok)
+            elif tok in BROKEN:
+                self.pos += self.note_len * self.unit * self.mult * (BROKEN[tok] - 1)
+                self.broken_next = 2 - BROKEN[tok]
+            elif tok.startswith("(") and tok[1:].isdigit():
+                p = int(tok[1:])
+                self.tuplet_left, self.ratio = p, tuplet_ratio(p, self.meter, self.meter_tok)
+        self.last = tok
+
+    def _close_bar(self, tok: str) -> None:
+        if self.pos > 0:
+            full = self.meter is None or self.pos == self.meter
+            # Short bars are fine at the start of a section (pickup) and where one ends.
+            self.bars.append((self.pos, full or self.section_first or tok in SECTION_BARS,
+                              self.meter))
+            if self.section_first:
+                self.pickup = self.pos if not full else Fraction(0)
+            self.nbars += 1
+            self.section_first = False
+        if tok in SECTION_BARS:
+            self.section_first = True
+        self.pos = self.before = Fraction(0)
+        self.tuplet_left = 0
+        self.broken_next = Fraction(1)
+
+    # -- constraints -------------------------------------------------------------------------
+    def fits(self, value: Fraction, mult: Fraction | None = None, start: Fraction | None = None,
+             tuplet_after: int | None = None) -> bool:
+        """Can a note of ``value`` units start at ``start`` (default: now) without overflowing the
+        bar or leaving a remainder no later note can fill?"""
+        if self.meter is None:
+            return True
+        mult = self.mult if mult is None else mult
+        start = self.before if start is None else start
+        left = self.meter - start - value * self.unit * mult
+        grid = self.min_length * self.unit
+        if left < 0:
+            return False
+        tuplet_after = self.tuplet_left if tuplet_after is None else tuplet_after
+        if tuplet_after:
+            return left >= tuplet_after * grid * self.ratio
+        return (left / grid).denominator == 1
+
+    def can_start_note(self, lengths) -> bool:
+        mult = self.broken_next * (self.ratio if self.tuplet_left else 1)
+        after = max(self.tuplet_left - 1, 0)
+        return any(self.fits(v, mult, self.pos, after) for v in lengths)
+
+    def bar_allowed(self, tok: str) -> bool:
+        if self.tuplet_left or self.broken_next != 1 or self.pos == 0:
+            return False
+        if self.meter is None or self.pos == self.meter:
+            return True
+        if self.pos > self.meter:
+            return False
+        if self.section_first:
+            return True
+        return tok in SECTION_BARS and self.pickup > 0 and self.pos + self.pickup == self.meter
+
+    def bar_problems(self) -> list[str]:
+        """Bars whose length does not match the meter (short pickups and section ends allowed)."""
+        out = []
+        for i, (length, short_ok, meter) in enumerate(self.bars, 1):
+            if meter is None:
+                continue
+            if length > meter or (length < meter and not short_ok):
+                out.append(f"bar {i} lasts {length} of a whole note, the meter wants {meter}")
+        return out
+
+
+def walk(tokens: list[str]) -> TuneState:
+    state = TuneState()
+    for tok in tokens:
+        state.advance(tok)
+    return state

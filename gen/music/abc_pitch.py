@@ -1,0 +1,109 @@
+"""Sounding pitches of ABC tokens (key signature and bar-scoped accidentals, as ABC 2.1 reads
+them), and diatonic transposition of whole tunes to another tonic (folk-rnn's "all in C").
+
+Pure Python. Pitches are MIDI numbers (middle C = ``C`` = 60).
+"""
+
+from __future__ import annotations
+
+from gen.tokenize.abc import (ACC_TEXT, ACCIDENTALS, BARS, LETTERS, NATURAL, _NOTE, key_signature)
+
+
+def parse_note(tok: str) -> tuple[int | None, str, int]:
+    """``^F,`` → (accidental +1 or None, 'F', octave offset -1 relative to C..B = 60..71)."""
+    m = _NOTE.fullmatch(tok)
+    acc = ACCIDENTALS[m[1]] if m[1] else None
+    octave = (1 if m[2].islower() else 0) + m[3].count("'") - m[3].count(",")
+    return acc, m[2].upper(), octave
+
+
+def note_token(acc: int | None, letter: str, octave: int) -> str:
+    text = letter if octave <= 0 else letter.lower()
+    text += "," * max(-octave, 0) + "'" * max(octave - 1, 0)
+    return (ACC_TEXT[acc] if acc is not None else "") + text
+
+
+def pitches(tokens: list[str]) -> list[int | None]:
+    """MIDI pitch of every note token in order (None for rests)."""
+    key, bar, out = {}, {}, []
+    for tok in tokens:
+        if tok.startswith("K:"):
+            key, bar = key_signature(tok), {}
+        elif tok in BARS:
+            bar = {}
+        elif tok == "z":
+            out.append(None)
+        elif _NOTE.fullmatch(tok):
+            acc, letter, octave = parse_note(tok)
+            if acc is not None:
+                bar[(letter, octave)] = acc
+            alter = bar.get((letter, octave), key.get(letter, 0))
+            out.append(60 + 12 * octave + NATURAL[letter] + alter)
+    return out
+
+
+def tonic_of(key_tok: str) -> str:
+    return key_tok[2:-3]
+
+
+def _tonic_parts(tonic: str) -> tuple[int, int]:
+    """'F#' → (letter index 3, pitch class 6)."""
+    return LETTERS.index(tonic[0]), (NATURAL[tonic[0]] + {"#": 1, "b": -1}.get(tonic[1:], 0)) % 12
+
+
+def interval(src_tonic: str, dst_tonic: str) -> tuple[int, int]:
+    """(letter steps, semitones) from one tonic to the nearest copy of another (within ±6)."""
+    (l1, p1), (l2, p2) = _tonic_parts(src_tonic), _tonic_parts(dst_tonic)
+    semis = (p2 - p1) % 12
+    steps = (l2 - l1) % 7
+    if semis > 6:
+        semis -= 12
+        steps -= 7
+    return steps, semis
+
+
+def transpose(tokens: list[str], dst_tonic: str) -> list[str]:
+    """The tune moved so its (first) key's tonic is ``dst_tonic``, modes kept, spelled against the
+    new key signature with explicit accidentals where a bar's earlier accidental would mislead."""
+    first_key = next((t for t in tokens if t.startswith("K:")), None)
+    if first_key is None:
+        return list(tokens)
+    steps, semis = interval(tonic_of(first_key), dst_tonic)
+    if steps == 0 and semis == 0:
+        return list(tokens)
+    src_key, dst_key, src_bar, dst_bar, out = {}, {}, {}, {}, []
+    for tok in tokens:
+        if tok.startswith("K:"):
+            letter_i, _ = _tonic_parts(tonic_of(tok))
+            new_letter = LETTERS[(letter_i + steps) % 7]
+            pc = (NATURAL[tok[2]] + {"#": 1, "b": -1}.get(tok[3:-3], 0) + semis) % 12
+            alter = (pc - NATURAL[new_letter] + 6) % 12 - 6
+            if abs(alter) > 1:
+                return list(tokens)  # a tonic like E## cannot be a key: leave the tune as it is
+            new_tok = f"K:{new_letter}{'#' if alter == 1 else 'b' if alter == -1 else ''}{tok[-3:]}"
+            src_key, dst_key = key_signature(tok), key_signature(new_tok)
+            src_bar, dst_bar = {}, {}
+            out.append(new_tok)
+        elif tok in BARS:
+            src_bar, dst_bar = {}, {}
+            out.append(tok)
+        elif tok != "z" and _NOTE.fullmatch(tok):
+            acc, letter, octave = parse_note(tok)
+            if acc is not None:
+                src_bar[(letter, octave)] = acc
+            midi = 60 + 12 * octave + NATURAL[letter] + src_bar.get((letter, octave), src_key.get(letter, 0))
+            idx = LETTERS.index(letter) + 7 * octave + steps
+            new_letter, new_oct = LETTERS[idx % 7], idx // 7
+            new_alter = midi + semis - (60 + 12 * new_oct + NATURAL[new_letter])
+            if abs(new_alter) > 2:
+                out.append(tok)
+                continue
+            implied = dst_bar.get((new_letter, new_oct), dst_key.get(new_letter, 0))
+            other_octaves = any(k[0] == new_letter and v != new_alter for k, v in dst_bar.items())
+            explicit = new_alter != implied or other_octaves or acc is not None and new_alter != dst_key.get(new_letter, 0)
+            if explicit:
+                dst_bar[(new_letter, new_oct)] = new_alter
+            out.append(note_token(new_alter if explicit else None, new_letter, new_oct))
+        else:
+            out.append(tok)
+    return out
