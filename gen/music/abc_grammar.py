@@ -56,8 +56,10 @@ class TuneState:
         self.ratio = Fraction(1)
         self.broken_next = Fraction(1)
         self.section_first = True     # in the first bar of a section (a pickup may be short)
-        self.pickup = Fraction(0)
+        self.pickup = Fraction(0)      # the tune's anacrusis (first bar, when short)
+        self.carry = Fraction(0)       # short bar that just closed a section (a pickup may follow)
         self.last = START
+        self.ending = 0               # number of the open ending ([1 → 1), 0 when none
         self.bars: list[tuple[Fraction, bool, Fraction | None]] = []  # (length, short ok, meter)
         self.nbars = 0
 
@@ -103,6 +105,8 @@ class TuneState:
             elif tok in BROKEN:
                 self.pos += self.note_len * self.unit * self.mult * (BROKEN[tok] - 1)
                 self.broken_next = 2 - BROKEN[tok]
+            elif tok[:1] == "[" and tok[1:].isdigit():
+                self.ending = int(tok[1:])
             elif tok.startswith("(") and tok[1:].isdigit():
                 p = int(tok[1:])
                 self.tuplet_left, self.ratio = p, tuplet_ratio(p, self.meter, self.meter_tok)
@@ -114,12 +118,15 @@ class TuneState:
             # Short bars are fine at the start of a section (pickup) and where one ends.
             self.bars.append((self.pos, full or self.section_first or tok in SECTION_BARS,
                               self.meter))
-            if self.section_first:
+            if self.nbars == 0:
                 self.pickup = self.pos if not full else Fraction(0)
+            self.carry = self.pos if not full and tok in SECTION_BARS else Fraction(0)
             self.nbars += 1
             self.section_first = False
         if tok in SECTION_BARS:
             self.section_first = True
+            if tok != ":|":
+                self.ending = 0
         self.pos = self.before = Fraction(0)
         self.tuplet_left = 0
         self.broken_next = Fraction(1)
@@ -154,8 +161,10 @@ class TuneState:
             return True
         if self.pos > self.meter:
             return False
-        if self.section_first:
-            return True
+        if self.nbars == 0:
+            return True  # the tune's anacrusis
+        if self.section_first and self.carry and self.pos + self.carry == self.meter:
+            return True  # a section's pickup completing the previous section's last bar
         return tok in SECTION_BARS and self.pickup > 0 and self.pos + self.pickup == self.meter
 
     def bar_problems(self) -> list[str]:

@@ -7,6 +7,7 @@ accidentals mean; every parse here prepends ``%abc-2.1``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from gen.errors import GenError
@@ -17,7 +18,7 @@ NO_SPACE_AFTER = {">", ">>", ">>>", "<", "<<", "<<<", "-"}
 
 def write_body(tokens: list[str], meter_tok: str | None = None, bars_per_line: int = 4) -> str:
     """Body text: beamed groups separated by spaces, a new line every few bars or at a section
-    end, mid-tune fields on their own line (the form every ABC reader accepts)."""
+    end, mid-tune fields inline (``[K:Gmaj]``)."""
     from gen.music.abc_grammar import TuneState, beat_group
 
     state = TuneState()
@@ -28,10 +29,8 @@ def write_body(tokens: list[str], meter_tok: str | None = None, bars_per_line: i
     lines, line, bars = [], "", 0
     for tok in tokens:
         if tok[:2] in ("M:", "L:", "K:"):
-            if line.strip():
-                lines.append(line.rstrip())
-            lines.append(tok)
-            line, bars = "", 0
+            # Inline field: a field on a line of its own could make the next line read as one.
+            line += f"[{tok}]"
             if tok.startswith("M:"):
                 group = beat_group(tok)
             state.advance(tok)
@@ -50,7 +49,16 @@ def write_body(tokens: list[str], meter_tok: str | None = None, bars_per_line: i
                 line, bars = "", 0
     if line.strip():
         lines.append(line.rstrip())
-    return "\n".join(lines)
+    # A body line such as "g:|" would read as a field line ("g:"): join it to the line before.
+    merged: list[str] = []
+    for ln in lines:
+        if merged and re.match(r"[A-Za-z]:", ln):
+            merged[-1] += ln
+        elif re.match(r"[A-Za-z]:", ln):
+            merged.append("|" + ln)  # a leading bar line (an empty bar) keeps it music
+        else:
+            merged.append(ln)
+    return "\n".join(merged)
 
 
 def write_tune(tokens: list[str], number: int = 1, title: str | None = None,

@@ -1,0 +1,167 @@
+"""Sampling whole ABC tunes: every stream starts at a tune start, stops at its end, and (unless
+``--free``) draws only tokens that keep the tune well formed.
+
+The constraints follow `TuneState`: headers in the order M, L, K; no note that overflows the
+bar; no bar line before the bar is full, except a pickup (first bar of a section) and the bar
+that completes it at the section's end; an end-of-tune only after a bar line. Music valid by
+construction: the model chooses among what ABC allows, so its likelihoods still shape the tune.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from gen.console import log, warn
+from gen.errors import GenError
+from gen.music.abc_grammar import TuneState
+from gen.music.abc_seed import Plan, make_plan
+from gen.tokenize.abc import BARS, END, START, is_length, is_pitch, length_value
+
+
+class Grammar:
+    """Token ids by role, and the mask of tokens allowed in a given state."""
+
+    def __init__(self, tokens: list[str]):
+        self.V = len(tokens)
+        self.names = tokens
+        pick = lambda pred: [i for i, t in enumerate(tokens) if pred(t)]  # noqa: E731
+        self.start = tokens.index(START) if START in tokens else None
+        self.end = tokens.index(END)
+        self.header = {f: pick(lambda t, f=f: t.startswith(f + ":")) for f in "MLK"}
+        self.pitch = pick(is_pitch)
+        self.lengths = [(i, length_value(t)) for i, t in enumerate(tokens) if is_length(t)]
+        self.values = sorted({v for _, v in self.lengths} | {1})
+        self.bars = [(i, t) for i, t in enumerate(tokens) if t in BARS]
+        self.endings = pick(lambda t: t[:1] == "[" and t[1:].isdigit())
+        self.tuplets = [(i, int(t[1:])) for i, t in enumerate(tokens) if t[:1] == "(" and t[1:].isdigit()]
+        self.broken = pick(lambda t: t in (">", ">>", ">>>", "<", "<<", "<<<"))
+        self.ties = pick(lambda t: t == "-")
+        self.chords = pick(lambda t: t[:1] == '"')
+        self.min_length = min(self.values)
+
+    def new_state(self) -> TuneState:
+        return TuneState(self.min_length)
+
+    def allowed(self, st: TuneState) -> list[int]:
+        if st.phase in ("M", "L", "K"):
+            return self.header[st.phase]
+        if st.phase == "start":
+            return [self.start]
+        if st.meter is None:  # free meter: nothing to count
+            return [i for i in range(self.V) if i != self.start]
+        ok: list[int] = []
+        if st.pending:
+            ok += [i for i, v in self.lengths if st.fits(v)]
+            if not st.fits(1):
+                return ok
+        if st.broken_next != 1:
+            return ok + (self.pitch if st.can_start_note(self.values) else [])
+        if st.can_start_note(self.values):
+            ok += self.pitch
+            if not st.tuplet_left:
+                ok += self.chords
+        ok += [i for i, t in self.bars if st.bar_allowed(t)]
+        at_bar = st.last in BARS
+        if at_bar:
+            ok += self.header["K"]
+            # An ending [1 opens at a bar line; [2 follows the :| that closes [1 (abc2midi
+            # otherwise "assumes a repeat").
+            ok += [i for i in self.endings
+                   if (self.names[i] == "[1" and st.last != ":|" and not st.ending)
+                   or (self.names[i] == "[2" and st.last == ":|" and st.ending == 1)]
+            if st.last != "|:" and st.nbars >= 2:
+                ok.append(self.end)
+        note_placed = is_pitch(st.last) and st.last != "z" or is_length(st.last)
+        if note_placed:
+            ok += self.ties
+            if not st.tuplet_left and st.meter - st.pos >= st.note_len * st.unit * st.mult:
+                ok += self.broken
+        if not st.tuplet_left:
+            from gen.music.abc_grammar import tuplet_ratio
+
+            room = st.meter - st.pos
+            ok += [i for i, p in self.tuplets
+                   if room >= tuplet_ratio(p, st.meter, st.meter_tok) * p * self.min_length * st.unit]
+        return ok
+
+
+@torch.no_grad()
+def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng_seed: int,
+             free: bool = False, max_tokens: int = 1000, bars: int | None = None):
+    """Token lists of ``num`` tunes (each from ``<s>`` to ``</s>``) and how many dead ends the
+    constraints had to open up (the count of steps drawn with no constraint)."""
+    from gen.sample import filter_logits, prime
+
+    vocab, model = loaded.vocab, loaded.model
+    model.eval()
+    grammar = Grammar(vocab.tokens)
+    generator = torch.Generator().manual_seed(rng_seed)
+    logits, hidden = prime(model, [grammar.end], num)
+    states = [grammar.new_state() for _ in range(num)]
+    out: list[list[str]] = [[] for _ in range(num)]
+    done = [False] * num
+    repairs = step = 0
+    everything = [i for i in range(grammar.V) if i != grammar.start]
+    while not all(done):
+        forced = plan.tokens[step] if step < len(plan.tokens) else None
+        mask = torch.zeros(num, grammar.V, dtype=torch.bool)
+        force_ids: list[int | None] = [None] * num
+        for i, st in enumerate(states):
+            if done[i]:
+                force_ids[i] = grammar.end
+            elif forced is not None:
+                force_ids[i] = vocab.stoi[forced]
+            elif (len(out[i]) >= max_tokens or bars is not None and st.nbars >= bars) \
+                    and st.last in BARS:
+                force_ids[i] = grammar.end
+            elif len(out[i]) >= max_tokens + 200:  # never closed its bar: cut at the last bar line
+                cut = max((k for k, t in enumerate(out[i]) if t in BARS), default=len(out[i]) - 1)
+                out[i] = out[i][: cut + 1]
+                force_ids[i] = grammar.end
+            else:
+                if free:
+                    allowed = everything if st.phase == "body" else grammar.allowed(st)
+                else:
+                    allowed = grammar.allowed(st)
+                if st.phase in ("M", "L", "K") and plan.header.get(st.phase):
+                    allowed = [vocab.stoi[plan.header[st.phase]]]
+                if not allowed:
+                    repairs += 1
+                    allowed = everything
+                mask[i, allowed] = True
+        scores = logits.float().masked_fill(~mask, float("-inf"))
+        scores[~mask.any(-1)] = 0.0  # rows that are forced anyway: any finite row will do
+        scores = filter_logits(scores, temperature, top_k, top_p)
+        drawn = torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(-1)
+        ids = [f if f is not None else int(d) for f, d in zip(force_ids, drawn.tolist())]
+        for i, tid in enumerate(ids):
+            if done[i]:
+                continue
+            tok = vocab.tokens[tid]
+            out[i].append(tok)
+            states[i].advance(tok)
+            done[i] = tok == END
+        logits, hidden = model.step(torch.tensor(ids), hidden)
+        step += 1
+    return out, repairs
+
+
+def sample(loaded, req) -> None:
+    """`gen sample` for a run trained on ABC: complete tunes to stdout or to a file."""
+    from gen.music.abc_char import sample_chars
+    from gen.music.abc_seed import finish_tunes, write_output
+
+    if loaded.vocab.level == "char":
+        sample_chars(loaded, req)
+        return
+    if END not in loaded.vocab.stoi:
+        raise GenError("this run's vocabulary has no end-of-tune token; retrain it with this gen")
+    if req.stop:
+        warn("--stop is ignored for ABC: every tune stops at its own end")
+    plan = make_plan(loaded, req)
+    tunes, repairs = generate(loaded, plan, req.num_samples, req.temperature, req.top_k, req.top_p,
+                              req.rng_seed, bool(req.music.get("free")), req.length or 1000,
+                              req.bars)
+    if repairs and not req.quiet:
+        log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")
+    write_output(finish_tunes(tunes, plan, req), req)

@@ -1,0 +1,120 @@
+"""What `gen sample` starts an ABC tune with (``--seed``, ``--key``) and how finished tunes are
+written out (stdout, .abc, or MIDI/MusicXML through music21)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gen.console import log, write_out
+from gen.errors import GenError
+from gen.tokenize.abc import START, AbcError, lex_body, norm_field
+
+
+@dataclass
+class Plan:
+    """Per step, the token to force (seed and header choices) or None to sample."""
+
+    tokens: list[str | None]
+    out_tonic: str | None = None      # transpose finished tunes to this tonic
+    header: dict = field(default_factory=dict)
+
+
+def seed_text(req) -> str | None:
+    if req.seed_file is not None:
+        from gen.corpus import read_text
+
+        return read_text(req.seed_file)
+    # The CLI passes music seeds as typed: accept the two characters \n as a line break.
+    return None if req.seed is None else req.seed.replace("\\n", "\n")
+
+
+def parse_seed(text: str) -> tuple[dict, list[str]]:
+    """Header fields (M, L, K tokens) and body tokens of seed ABC; GenError if unreadable."""
+    header, lines = {}, text.strip("\n").splitlines()
+    i = 0
+    try:
+        while i < len(lines):
+            m = re.match(r"\s*([A-Za-z]):(.*)", lines[i])
+            if not m or lines[i].lstrip().startswith("|"):
+                break
+            if m[1] in "MLK":
+                header[m[1]] = norm_field(m[1], m[2])
+            i += 1
+        body = lex_body("\n".join(lines[i:]))
+    except AbcError as e:
+        raise GenError(f"the seed is not ABC this model can continue: {e}") from None
+    return header, body
+
+
+def make_plan(loaded, req) -> Plan:
+    from gen.music.abc_pitch import tonic_of, transpose
+    from gen.tokenize.vocab import describe_unknown
+
+    vocab = loaded.vocab
+    moved = loaded.meta["corpus"].get("options", {}).get("transpose") == "C"
+    header, body = parse_seed(seed_text(req) or "")
+    out_tonic = None
+    key = req.music.get("key")
+    if key:
+        if "K" in header:
+            raise GenError("give the key in --seed or with --key, not both")
+        try:
+            key_tok = norm_field("K", key)
+        except AbcError:
+            raise GenError(f"--key {key!r} is not a key; write e.g. D, Gm, Ador, Bbmix") from None
+        tonic, mode = tonic_of(key_tok), key_tok[-3:]
+        tonic_only = re.fullmatch(r"\s*[A-G][#b]?\s*", key) is not None
+        out_tonic = None if (not moved and key_tok in vocab.stoi) else tonic
+        if not tonic_only:
+            keys = [t for t in vocab.tokens if t.startswith("K:") and t.endswith(mode)]
+            if not keys:
+                raise GenError(f"the model never saw a tune in mode {mode}; try another --key")
+            header["K"] = key_tok if key_tok in vocab.stoi else keys[0]
+    elif moved and "K" in header:
+        out_tonic = tonic_of(header["K"])  # write the tune back in the key the seed asked for
+    if moved and "K" in header:
+        moved_tokens = transpose([header["K"], *body], "C")
+        header["K"], body = moved_tokens[0], moved_tokens[1:]
+    plan = [START, header.get("M"), header.get("L"), header.get("K"), *body]
+    while len(plan) > 1 and plan[-1] is None:
+        plan.pop()
+    missing = vocab.unknown(t for t in plan if t is not None)
+    if missing:
+        raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw; "
+                       "remove or replace them")
+    return Plan(plan, out_tonic)
+
+
+def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
+    from gen.music.abc_pitch import transpose
+    from gen.music.abc_write import write_tune
+
+    extra = [f"Q:1/4={req.music['bpm']:g}"] if req.music.get("bpm") else []
+    texts = []
+    for i, tokens in enumerate(tunes, 1):
+        if plan.out_tonic:
+            tokens = transpose(tokens, plan.out_tonic)
+        texts.append(write_tune(tokens, i, f"Sample {i}", extra))
+    return texts
+
+
+def write_output(texts: list[str], req) -> None:
+    """Tunes to stdout, or to ``-o``: .abc (all tunes), .mid / .musicxml (one file per tune)."""
+    text = "\n".join(texts)
+    if req.output is None:
+        write_out(text)
+        return
+    suffix = req.output.suffix.lower()
+    if suffix in (".abc", ".txt", ""):
+        from gen.checkpoint import atomic_write
+
+        atomic_write(req.output, lambda f: f.write(text.encode()))
+        written = [req.output]
+    else:
+        from gen.music.abc_write import write_scores
+
+        written = write_scores(texts, req.output, req.music.get("bpm"), req.music.get("instrument"))
+    if not req.quiet:
+        names = ", ".join(str(p) for p in written[:3]) + (" ..." if len(written) > 3 else "")
+        log(f"wrote {len(texts)} tune{'s' if len(texts) > 1 else ''} to {names}")
