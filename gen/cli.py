@@ -169,6 +169,42 @@ def plot(
     plot_png([ckpt.resolve_run(r) for r in runs], output)
 
 
+@app.command()
+def corpora(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """List bundled corpora: the repository's corpora/ folder and music21's collections."""
+    from gen.commands.music import list_corpora
+
+    list_corpora(as_json)
+
+
+@app.command()
+def check(
+    file: Path = typer.Argument(..., help="ABC file of one or more tunes."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    no_music21: bool = typer.Option(False, "--no-music21", help="Skip music21's reading (faster)."),
+):
+    """Is each tune valid ABC? music21 reads it, bars match the meter, abc2midi's verdict.
+    Exits 1 when any tune fails."""
+    from gen.commands.music import check as run_check
+
+    code = run_check(file, as_json, not no_music21)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def render(
+    file: Path = typer.Argument(..., help="ABC file (or .mid for --to wav)."),
+    to: str = typer.Option(..., "--to", help="wav (fluidsynth or timidity), mid (music21), svg or png (abcm2ps)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: FILE with the new suffix; several tunes get -1, -2...)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No messages on stderr."),
+):
+    """Hear or see tunes: ABC to MIDI, WAV or sheet music, through installed tools."""
+    from gen.commands.music import render as run_render
+
+    run_render(file, to, output, quiet)
+
+
 def main() -> None:
     from gen.console import PipeClosed
 

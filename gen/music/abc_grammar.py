@@ -57,9 +57,14 @@ class TuneState:
         self.broken_next = Fraction(1)
         self.section_first = True     # in the first bar of a section (a pickup may be short)
         self.pickup = Fraction(0)      # the tune's anacrusis (first bar, when short)
+        self.section_pickup = Fraction(0)  # this section's short first bar (0: it was full)
         self.carry = Fraction(0)       # short bar that just closed a section (a pickup may follow)
         self.last = START
         self.ending = 0               # number of the open ending ([1 → 1), 0 when none
+        self.last_pitch = ""
+        self.repeat_closed = False
+        self.match_len: Fraction | None = None
+        self.tied = ""                # pitch a tie waits for (abc2midi wants the same note next)
         self.bars: list[tuple[Fraction, bool, Fraction | None]] = []  # (length, short ok, meter)
         self.nbars = 0
 
@@ -85,6 +90,9 @@ class TuneState:
             self.phase = "body"
         elif is_pitch(tok):
             self.pending = False
+            self.last_pitch, self.tied = tok, ""
+            # abc2midi wants both notes of a broken pair (A>B) written with the same length.
+            self.match_len = self.note_len if self.broken_next != 1 else None
             self.mult = self.broken_next * (self.ratio if self.tuplet_left else 1)
             self.broken_next = Fraction(1)
             if self.tuplet_left:
@@ -105,8 +113,11 @@ class TuneState:
             elif tok in BROKEN:
                 self.pos += self.note_len * self.unit * self.mult * (BROKEN[tok] - 1)
                 self.broken_next = 2 - BROKEN[tok]
+            elif tok == "-":
+                self.tied = self.last_pitch
             elif tok[:1] == "[" and tok[1:].isdigit():
                 self.ending = int(tok[1:])
+                self.section_first = False  # an ending goes on with the section it ends
             elif tok.startswith("(") and tok[1:].isdigit():
                 p = int(tok[1:])
                 self.tuplet_left, self.ratio = p, tuplet_ratio(p, self.meter, self.meter_tok)
@@ -120,9 +131,14 @@ class TuneState:
                               self.meter))
             if self.nbars == 0:
                 self.pickup = self.pos if not full else Fraction(0)
+            if self.section_first:
+                self.section_pickup = self.pos if not full else Fraction(0)
             self.carry = self.pos if not full and tok in SECTION_BARS else Fraction(0)
             self.nbars += 1
             self.section_first = False
+        if tok in (":|", "|:", "::"):
+            # After a :| abc2midi wants an explicit |: before the next first ending.
+            self.repeat_closed = tok == ":|"
         if tok in SECTION_BARS:
             self.section_first = True
             if tok != ":|":
@@ -157,15 +173,27 @@ class TuneState:
     def bar_allowed(self, tok: str) -> bool:
         if self.tuplet_left or self.broken_next != 1 or self.pos == 0:
             return False
-        if self.meter is None or self.pos == self.meter:
+        if self.ending == 1 and tok not in ("|", ":|"):
+            return False  # the first ending closes with :| (abc2midi: "[1 before |:")
+        if self.meter is None:
             return True
         if self.pos > self.meter:
             return False
-        if self.nbars == 0:
-            return True  # the tune's anacrusis
-        if self.section_first and self.carry and self.pos + self.carry == self.meter:
-            return True  # a section's pickup completing the previous section's last bar
-        return tok in SECTION_BARS and self.pickup > 0 and self.pos + self.pickup == self.meter
+        if self.nbars == 0 or self.section_first:
+            if self.pos == self.meter:
+                return True
+            if tok == ":|":
+                return False
+            # A short first bar: the tune's anacrusis, or a pickup completing the bar that
+            # closed the previous section.
+            return self.nbars == 0 or bool(self.carry) and self.pos + self.carry == self.meter
+        if tok == ":|" and self.section_pickup:
+            # abc2midi repeats back to the pickup: the closing bar must complete it.
+            return self.pos + self.section_pickup == self.meter
+        if self.pos == self.meter:
+            return True
+        return tok in SECTION_BARS and self.section_pickup > 0 and \
+            self.pos + self.section_pickup == self.meter
 
     def bar_problems(self) -> list[str]:
         """Bars whose length does not match the meter (short pickups and section ends allowed)."""

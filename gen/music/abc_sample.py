@@ -50,29 +50,38 @@ class Grammar:
         if st.meter is None:  # free meter: nothing to count
             return [i for i in range(self.V) if i != self.start]
         ok: list[int] = []
+        if st.last == ":|" and st.ending == 1:  # [1 ... :| must go on with [2
+            second = [i for i in self.endings if self.names[i] == "[2"]
+            if second:
+                return second
         if st.pending:
-            ok += [i for i, v in self.lengths if st.fits(v)]
-            if not st.fits(1):
+            want = st.match_len
+            ok += [i for i, v in self.lengths if st.fits(v) and (want is None or v == want)]
+            if not st.fits(1) or want not in (None, 1):
                 return ok
+        pitches = self.pitch
+        if st.tied:  # a tie must be followed by the same note
+            pitches = [i for i in self.pitch if self.names[i] == st.tied]
         if st.broken_next != 1:
-            return ok + (self.pitch if st.can_start_note(self.values) else [])
+            return ok + (pitches if st.can_start_note(self.values) else [])
         if st.can_start_note(self.values):
-            ok += self.pitch
+            ok += pitches
             if not st.tuplet_left:
                 ok += self.chords
-        ok += [i for i, t in self.bars if st.bar_allowed(t)]
+        ok += [i for i, t in self.bars if st.bar_allowed(t) and not (t == ":|" and st.ending == 2)]
         at_bar = st.last in BARS
         if at_bar:
             ok += self.header["K"]
             # An ending [1 opens at a bar line; [2 follows the :| that closes [1 (abc2midi
             # otherwise "assumes a repeat").
             ok += [i for i in self.endings
-                   if (self.names[i] == "[1" and st.last != ":|" and not st.ending)
+                   if (self.names[i] == "[1" and st.last != ":|" and not st.ending
+                       and not st.repeat_closed)
                    or (self.names[i] == "[2" and st.last == ":|" and st.ending == 1)]
-            if st.last != "|:" and st.nbars >= 2:
+            if st.last != "|:" and st.nbars >= 2 and not st.tied and st.ending != 1:
                 ok.append(self.end)
         note_placed = is_pitch(st.last) and st.last != "z" or is_length(st.last)
-        if note_placed:
+        if note_placed and st.last_pitch != "z":
             ok += self.ties
             if not st.tuplet_left and st.meter - st.pos >= st.note_len * st.unit * st.mult:
                 ok += self.broken
@@ -159,8 +168,11 @@ def sample(loaded, req) -> None:
     if req.stop:
         warn("--stop is ignored for ABC: every tune stops at its own end")
     plan = make_plan(loaded, req)
+    # A tune that never ends on its own is closed at a bar line after 4x the corpus median.
+    median = loaded.meta["corpus"].get("stats", {}).get("median_tune_tokens") or 150
+    cap = int(max(300, 4 * median))
     tunes, repairs = generate(loaded, plan, req.num_samples, req.temperature, req.top_k, req.top_p,
-                              req.rng_seed, bool(req.music.get("free")), req.length or 1000,
+                              req.rng_seed, bool(req.music.get("free")), req.length or cap,
                               req.bars)
     if repairs and not req.quiet:
         log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")

@@ -1,0 +1,133 @@
+"""`gen render`: ABC (or MIDI) to something to hear or see, through the tools Debian packages.
+
+- ``mid``: music21 (ABC read as 2.1), one file per tune;
+- ``wav``: the MIDI through fluidsynth with a General MIDI soundfont (fluid-soundfont-gm), or
+  timidity;
+- ``svg``: abcm2ps ``-g`` (one SVG per page); ``png``: that SVG through rsvg-convert
+  (librsvg2-bin) or the cairosvg Python package.
+A missing tool is one GenError line naming the Debian package that provides it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from gen.errors import GenError
+
+SOUNDFONTS = ["/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2",
+              "/usr/share/soundfonts/default.sf2"]
+FORMATS = ("mid", "wav", "svg", "png")
+
+
+def need(tool: str, package: str, purpose: str) -> str:
+    exe = shutil.which(tool)
+    if exe is None:
+        raise GenError(f"{purpose} needs {tool}: install the Debian package {package} "
+                       f"(apt-get install {package})")
+    return exe
+
+
+def _run(cmd: list[str], what: str) -> str:
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        raise GenError(f"{what} took more than 5 minutes; stopped") from None
+    if run.returncode != 0:
+        last = (run.stderr or run.stdout).strip().splitlines()[-1:] or ["no message"]
+        raise GenError(f"{what} failed: {last[0]}")
+    return run.stdout + run.stderr
+
+
+def abc_tunes(path: Path) -> list[str]:
+    from gen.tokenize.abc import split_tunes
+
+    try:
+        text = path.read_text(errors="replace")
+    except OSError as e:
+        raise GenError(f"cannot read {path}: {e.strerror}") from None
+    tunes = split_tunes(text)
+    if not tunes:
+        raise GenError(f"{path} holds no ABC tunes (no line starts with X:)")
+    return tunes
+
+
+def to_midi(src: Path, out: Path) -> list[Path]:
+    from gen.music.abc_write import write_scores
+
+    return write_scores(abc_tunes(src), out)
+
+
+def synth(mid: Path, wav: Path) -> Path:
+    font = next((f for f in SOUNDFONTS if Path(f).exists()), None)
+    if shutil.which("fluidsynth") and font:
+        _run([shutil.which("fluidsynth"), "-ni", "-F", str(wav), "-r", "44100", font, str(mid)],
+             "fluidsynth")
+    elif shutil.which("timidity"):
+        _run([shutil.which("timidity"), str(mid), "-Ow", "-o", str(wav)], "timidity")
+    else:
+        raise GenError("rendering WAV needs fluidsynth with a soundfont (Debian packages fluidsynth "
+                       "fluid-soundfont-gm) or timidity (Debian package timidity)")
+    return wav
+
+
+def to_wav(src: Path, out: Path) -> list[Path]:
+    if src.suffix.lower() in (".mid", ".midi"):
+        return [synth(src, out)]
+    if not (shutil.which("timidity") or shutil.which("fluidsynth")):
+        synth(src, out)  # raises the missing-tool message before any work
+    with tempfile.TemporaryDirectory() as tmp:
+        mids = to_midi(src, Path(tmp) / "tune.mid")
+        if len(mids) == 1:
+            return [synth(mids[0], out)]
+        return [synth(m, out.with_name(f"{out.stem}-{i}.wav")) for i, m in enumerate(mids, 1)]
+
+
+def to_svg(src: Path, out: Path) -> list[Path]:
+    exe = need("abcm2ps", "abcm2ps", "drawing sheet music")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    before = set(out.parent.glob(f"{out.stem}*.svg"))
+    _run([exe, "-q", "-g", "-O", str(out), str(src)], "abcm2ps")
+    pages = sorted(set(out.parent.glob(f"{out.stem}*.svg")) - before) or \
+        sorted(out.parent.glob(f"{out.stem}[0-9][0-9][0-9].svg"))
+    if not pages:
+        raise GenError(f"abcm2ps wrote no pages for {src}")
+    return pages
+
+
+def to_png(src: Path, out: Path) -> list[Path]:
+    rsvg = shutil.which("rsvg-convert")
+    try:
+        import cairosvg  # noqa: F401
+    except ImportError:
+        cairosvg = None
+    if rsvg is None and cairosvg is None:
+        raise GenError("PNG sheet music needs rsvg-convert: install the Debian package librsvg2-bin "
+                       "(or use --to svg)")
+    need("abcm2ps", "abcm2ps", "drawing sheet music")
+    pngs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, svg in enumerate(to_svg(src, Path(tmp) / "page.svg"), 1):
+            png = out.with_name(f"{out.stem}-{i}.png") if i > 1 else out
+            if rsvg:
+                _run([rsvg, "-b", "white", "-o", str(png), str(svg)], "rsvg-convert")
+            else:
+                cairosvg.svg2png(url=str(svg), write_to=str(png), background_color="white")
+            pngs.append(png)
+    return pngs
+
+
+def render(src: Path, to: str, out: Path | None = None) -> list[Path]:
+    if to not in FORMATS:
+        raise GenError(f"unknown --to {to!r}; choose {', '.join(FORMATS)}")
+    if not src.exists():
+        raise GenError(f"no such file: {src}")
+    is_midi = src.suffix.lower() in (".mid", ".midi")
+    if is_midi and to != "wav":
+        raise GenError("a MIDI file can only be rendered --to wav")
+    out = out or src.with_suffix(f".{to}")
+    if out.resolve() == src.resolve():
+        raise GenError(f"-o {out} would overwrite the input")
+    return {"mid": to_midi, "wav": to_wav, "svg": to_svg, "png": to_png}[to](src, out)
