@@ -54,6 +54,8 @@ def pitch_name(midi: int) -> str:
 
 def parse_pitch(text: str) -> int | None:
     """MIDI number of ``C4``, ``Eb4``, ``E-4`` (music21 spelling) or ``F##3``; None if not a pitch."""
+    if text.endswith("-1") and text[:-2] in NAMES:
+        return NAMES.index(text[:-2])  # our octave -1 (MIDI 0-11), not music21's flat 1
     m = _PITCH_RE.match(text)
     if not m:
         return None

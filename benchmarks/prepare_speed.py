@@ -1,0 +1,71 @@
+"""Time note-level corpus preparation: single process, parallel, and from the token cache.
+
+    python benchmarks/prepare_speed.py [--collection essenFolksong] [--limit N] [--workers 2]
+
+Parses the collection's tunes (ABC files split per tune) with one process, then with
+``--workers`` processes into an empty cache, then loads again from that cache. The issue's
+targets: parallel <= half of single-process, cached <= 2 s. ``--limit`` keeps the first N tunes
+for a quick check (the full essenFolksong, 8,514 tunes, takes ~250 s single-process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="note-level corpus preparation speed")
+    ap.add_argument("--collection", default="essenFolksong")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N tunes/files")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--skip-single", action="store_true", help="skip the single-process pass")
+    args = ap.parse_args()
+    os.environ["GEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gen-prepare-speed-")
+    import music21  # noqa: F401  -- import cost is not parse cost
+
+    from gen.music import notes_corpus as nc
+
+    files = nc.music21_paths(args.collection)
+    units = nc.make_units(files)
+    if args.limit:
+        units = units[: args.limit]
+    result = {"collection": args.collection, "units": len(units), "workers": args.workers}
+
+    if not args.skip_single:
+        t = time.perf_counter()
+        single = nc.parse_units(units, 1)
+        result["single_s"] = round(time.perf_counter() - t, 2)
+        result["failed"] = sum(r[0] is None for r in single)
+
+    # Parallel, into an empty cache, as the first `gen train` does (hashing included).
+    from gen.music.cache import TokenCache
+
+    def prepare() -> tuple[float, int]:
+        t = time.perf_counter()
+        cache = TokenCache()
+        us = nc.make_units(files)[: len(units)]
+        found = cache.get_many([u.key for u in us])
+        todo = [u for u in us if u.key not in found]
+        res = nc.parse_units(todo, args.workers) if todo else []
+        cache.put_many({u.key: r for u, r in zip(todo, res)})
+        cache.close()
+        return round(time.perf_counter() - t, 2), len(todo)
+
+    result["parallel_s"], result["parsed"] = prepare()
+    result["cached_s"], reparsed = prepare()
+    assert reparsed == 0, "second pass should hit the cache"
+    if "single_s" in result:
+        result["parallel_over_single"] = round(result["parallel_s"] / result["single_s"], 3)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
