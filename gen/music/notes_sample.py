@@ -106,6 +106,9 @@ class Grammar:
         for t in (nt.START,) if allow_end else (nt.START, nt.END):
             if t in vocab.stoi:
                 self.banned[vocab.stoi[t]] = True
+        # Bar, key and meter tokens only ever follow a shift in the corpus: never inside a frame.
+        self.marks = torch.tensor([t == nt.BAR or nt.is_meter(t) or nt.parse_key(t) is not None
+                                   for t in vocab.tokens], dtype=torch.bool)
         self.safe = [i for i, t in enumerate(vocab.tokens) if nt.parse_shift(t) is not None]
         prev, cur = set(), []
         for t in primer:
@@ -133,6 +136,7 @@ class Grammar:
             cur = self.cur[i]
             if cur:
                 bad |= is_pitch & (self.pitch >= min(cur))  # high to low, each pitch once
+                bad |= self.marks
                 if len(cur) >= MAX_FRAME:
                     bad |= is_pitch
             prev = torch.zeros_like(bad)
