@@ -156,7 +156,7 @@ class TuneState:
             return True
         mult = self.mult if mult is None else mult
         start = self.before if start is None else start
-        left = self.meter - start - value * self.unit * mult
+        left = self.limit() - start - value * self.unit * mult
         grid = self.min_length * self.unit
         if left < 0:
             return False
@@ -164,6 +164,13 @@ class TuneState:
         if tuplet_after:
             return left >= tuplet_after * grid * self.ratio
         return (left / grid).denominator == 1
+
+    def limit(self) -> Fraction:
+        """Length this bar must reach: the meter, or after a short bar closing a section the
+        rest of that bar (abc2midi counts the two as one)."""
+        if self.section_first and self.carry and self.nbars:
+            return self.meter - self.carry
+        return self.meter
 
     def can_start_note(self, lengths) -> bool:
         mult = self.broken_next * (self.ratio if self.tuplet_left else 1)
@@ -181,7 +188,7 @@ class TuneState:
             return False
         if self.nbars == 0 or self.section_first:
             if self.pos == self.meter:
-                return True
+                return not self.carry  # abc2midi adds a short closing bar to the next one
             if tok == ":|":
                 return False
             # A short first bar: the tune's anacrusis, or a pickup completing the bar that

@@ -83,12 +83,12 @@ class Grammar:
         note_placed = is_pitch(st.last) and st.last != "z" or is_length(st.last)
         if note_placed and st.last_pitch != "z":
             ok += self.ties
-            if not st.tuplet_left and st.meter - st.pos >= st.note_len * st.unit * st.mult:
+            if not st.tuplet_left and st.limit() - st.pos >= st.note_len * st.unit * st.mult:
                 ok += self.broken
         if not st.tuplet_left:
             from gen.music.abc_grammar import tuplet_ratio
 
-            room = st.meter - st.pos
+            room = st.limit() - st.pos
             ok += [i for i, p in self.tuplets
                    if room >= tuplet_ratio(p, st.meter, st.meter_tok) * p * self.min_length * st.unit]
         return ok
