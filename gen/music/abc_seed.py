@@ -65,17 +65,24 @@ def make_plan(loaded, req) -> Plan:
             raise GenError(f"--key {key!r} is not a key; write e.g. D, Gm, Ador, Bbmix") from None
         tonic, mode = tonic_of(key_tok), key_tok[-3:]
         tonic_only = re.fullmatch(r"\s*[A-G][#b]?\s*", key) is not None
-        out_tonic = None if (not moved and key_tok in vocab.stoi) else tonic
+        out_tonic = tonic  # tonic only: the model picks the mode, the tune is moved to the tonic
         if not tonic_only:
             keys = [t for t in vocab.tokens if t.startswith("K:") and t.endswith(mode)]
             if not keys:
                 raise GenError(f"the model never saw a tune in mode {mode}; try another --key")
-            header["K"] = key_tok if key_tok in vocab.stoi else keys[0]
+            header["K"] = key_tok if key_tok in vocab.stoi and not moved else keys[0]
+            out_tonic = None if header["K"] == key_tok else tonic
     elif moved and "K" in header:
         out_tonic = tonic_of(header["K"])  # write the tune back in the key the seed asked for
     if moved and "K" in header:
         moved_tokens = transpose([header["K"], *body], "C")
         header["K"], body = moved_tokens[0], moved_tokens[1:]
+    # A start repeat at the beginning is implied in ABC: drop it if the model never saw one, and
+    # read other unseen repeat signs as the nearest sign it knows.
+    if body[:1] == ["|:"] and "|:" not in vocab.stoi:
+        body = body[1:]
+    near = {"|:": "|", "::": ":|", "||": "|", "|]": "|"}
+    body = [near[t] if t in near and t not in vocab.stoi else t for t in body]
     plan = [START, header.get("M"), header.get("L"), header.get("K"), *body]
     while len(plan) > 1 and plan[-1] is None:
         plan.pop()

@@ -40,6 +40,8 @@ def write_body(tokens: list[str], meter_tok: str | None = None, bars_per_line: i
         if (starts_note and line and (on_beat or tok.startswith("(")) and state.last not in BARS and not line.endswith(" ")
                 and state.last not in NO_SPACE_AFTER and not state.last.startswith(("(", '"'))):
             line += " "
+        if tok in BARS and state.last in BARS and line:
+            line += " "  # "| |" is two bar lines, "||" is one double bar
         line += tok
         state.advance(tok)
         if tok in BARS:
@@ -49,15 +51,9 @@ def write_body(tokens: list[str], meter_tok: str | None = None, bars_per_line: i
                 line, bars = "", 0
     if line.strip():
         lines.append(line.rstrip())
-    # A body line such as "g:|" would read as a field line ("g:"): join it to the line before.
-    merged: list[str] = []
-    for ln in lines:
-        if merged and re.match(r"[A-Za-z]:", ln):
-            merged[-1] += ln
-        elif re.match(r"[A-Za-z]:", ln):
-            merged.append("|" + ln)  # a leading bar line (an empty bar) keeps it music
-        else:
-            merged.append(ln)
+    # A body line such as "g:|" would read as a field line ("g:"): an explicit length of one
+    # unit ("g1:|") keeps it music.
+    merged = [ln[0] + "1" + ln[1:] if re.match(r"[A-Za-z]:", ln) else ln for ln in lines]
     return "\n".join(merged)
 
 
