@@ -79,7 +79,7 @@ def sample_texts(loaded, n: int, temperature: float, rng_seed: int, free: bool) 
         return [f"X:{i}\nT:Sample {i}\n{t.strip()}\n" for i, t in enumerate(texts, 1)]
     median = loaded.meta["corpus"].get("stats", {}).get("median_tune_tokens") or 150
     tunes, _ = generate(loaded, Plan([START]), n, temperature, None, None, rng_seed, free,
-                        int(max(300, 4 * median)))
+                        int(max(300, 4 * median)), None, median)
     return [write_tune(t, i, f"Sample {i}") for i, t in enumerate(tunes, 1)]
 
 

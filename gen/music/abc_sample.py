@@ -96,9 +96,14 @@ class Grammar:
 
 @torch.no_grad()
 def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng_seed: int,
-             free: bool = False, max_tokens: int = 1000, bars: int | None = None):
+             free: bool = False, max_tokens: int = 1000, bars: int | None = None,
+             typical: float | None = None):
     """Token lists of ``num`` tunes (each from ``<s>`` to ``</s>``) and how many dead ends the
-    constraints had to open up (the count of steps drawn with no constraint)."""
+    constraints had to open up (the count of steps drawn with no constraint).
+
+    ``typical`` (the corpus's median tune length): past 1.25 times that, the end-of-tune token,
+    where allowed, gets a bonus growing with the length, so that a tune that lost its way ends at
+    the next section end instead of running on to ``max_tokens``."""
     from gen.sample import filter_logits, prime
 
     vocab, model = loaded.vocab, loaded.model
@@ -123,6 +128,8 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
             elif (len(out[i]) >= max_tokens or bars is not None and st.nbars >= bars) \
                     and st.last in BARS:
                 force_ids[i] = grammar.end
+                if st.ending == 1 and ":|" in vocab.stoi:
+                    out[i][-1] = ":|"  # a first ending must close with :| (abc2midi)
             elif len(out[i]) >= max_tokens + 200:  # never closed its bar: cut at the last bar line
                 cut = max((k for k, t in enumerate(out[i]) if t in BARS), default=len(out[i]) - 1)
                 out[i] = out[i][: cut + 1]
@@ -139,6 +146,11 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
                     allowed = everything
                 mask[i, allowed] = True
         scores = logits.float().masked_fill(~mask, float("-inf"))
+        if typical and not free:
+            for i in range(num):
+                over = len(out[i]) / typical - 1.25
+                if over > 0 and mask[i, grammar.end]:
+                    scores[i, grammar.end] += 10.0 * over
         scores[~mask.any(-1)] = 0.0  # rows that are forced anyway: any finite row will do
         scores = filter_logits(scores, temperature, top_k, top_p)
         drawn = torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(-1)
@@ -173,7 +185,7 @@ def sample(loaded, req) -> None:
     cap = int(max(300, 4 * median))
     tunes, repairs = generate(loaded, plan, req.num_samples, req.temperature, req.top_k, req.top_p,
                               req.rng_seed, bool(req.music.get("free")), req.length or cap,
-                              req.bars)
+                              req.bars, median)
     if repairs and not req.quiet:
         log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")
     write_output(finish_tunes(tunes, plan, req), req)
