@@ -22,6 +22,8 @@ def test_irish_loads_as_abc_tokens(capsys):
     assert corpus.stats["specials"] == ["<s>", "</s>"]
     assert corpus.tokens.count("<s>") == corpus.tokens.count("</s>") == corpus.stats["tunes"]
     assert corpus.tokens[0] == "<s>" and corpus.tokens[1].startswith("M:")
+    starts = [i for i, t in enumerate(corpus.tokens) if t == "<s>"]
+    assert all(corpus.tokens[i + 3].startswith("K:C") for i in starts)  # moved to tonic C
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"skipped {corpus.stats['skipped']} of 804 tunes" in err
 
@@ -47,8 +49,11 @@ def test_char_level_and_transpose_options(tmp_path):
     f.write_text(GOOD)
     chars = load_corpus(str(f), level="char")
     assert chars.tokens[0] == "<s>" and chars.tokens[-1] == "</s>" and "M" in chars.tokens
-    moved = load_corpus(str(f), transpose="C")
+    moved = load_corpus(str(f))  # the default: every tune moved to tonic C
     assert "K:Cmaj" in moved.tokens and moved.stats["options"] == {"transpose": "C"}
+    assert moved.stats["keys"] == {"K:Dmaj": 1}
+    kept = load_corpus(str(f), transpose="none")
+    assert "K:Dmaj" in kept.tokens and kept.stats["options"] == {"transpose": "none"}
     with pytest.raises(GenError, match="level"):
         load_corpus(str(f), level="word")
 

@@ -79,15 +79,21 @@ def char_tokens(text: str) -> list[str]:
 
 def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose: str | None = None,
          **_ignored):
+    """The corpus as tokens. ``transpose``: "C" (the default at level abc: every tune moved to
+    tonic C, its mode kept, as folk-rnn does; measured on irish.abc it lowers held-out loss and
+    brings the interval histogram nearer the corpus), "all" (each tune in all 12 keys) or "none".
+    The tonics the tunes had are kept in the stats so sampling can move tunes back."""
     from gen.console import warn
     from gen.corpus import Corpus, corpus_name
 
     level = level or "abc"
     if level not in ("abc", "char"):
         raise GenError(f"--level {level} is not available for ABC; use abc (default) or char")
-    if transpose not in (None, "C", "all"):
-        raise GenError(f"--transpose {transpose} is not available for ABC; use C or all")
-    if transpose and level == "char":
+    if transpose is None:
+        transpose = "C" if level == "abc" else "none"
+    if transpose not in ("none", "C", "all"):
+        raise GenError(f"--transpose {transpose} is not available for ABC; use C, all or none")
+    if transpose != "none" and level == "char":
         raise GenError("--transpose needs --level abc (characters are not transposed)")
     raw, nfiles = read_tunes(spec, encoding)
     tunes, reasons = [], Counter()
@@ -104,7 +110,9 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
         why = ", ".join(f"{n} {r}" for r, n in reasons.most_common(3))
         warn(f"skipped {sum(reasons.values())} of {len(raw)} tunes that could not be read ({why})")
     random.Random(0).shuffle(tunes)
-    if transpose:
+    keys = Counter(next((t for t in tune if t.startswith("K:")), "") for tune in tunes) \
+        if level == "abc" else Counter()
+    if transpose != "none":
         from gen.music.abc_pitch import transpose as move
 
         tunes = [move(t, "C") for t in tunes] if transpose == "C" else \
@@ -113,7 +121,7 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
     stats = {"tunes": len(tunes), "skipped": sum(reasons.values()), "files": nfiles,
              "median_tune_tokens": statistics.median(len(t) for t in tunes),
              "specials": list(SPECIALS), "shuffled": True,
-             "options": {"transpose": transpose} if transpose else {}}
+             "keys": dict(keys.most_common()), "options": {"transpose": transpose}}
     return Corpus(corpus_name(spec), "abc", level, tokens, spec, stats)
 
 

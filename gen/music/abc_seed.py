@@ -18,6 +18,7 @@ class Plan:
     tokens: list[str | None]
     out_tonic: str | None = None      # transpose finished tunes to this tonic
     header: dict = field(default_factory=dict)
+    keys: dict = field(default_factory=dict)  # corpus keys: tunes in C go back to one of these
 
 
 def seed_text(req) -> str | None:
@@ -90,20 +91,37 @@ def make_plan(loaded, req) -> Plan:
     if missing:
         raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw; "
                        "remove or replace them")
-    return Plan(plan, out_tonic)
+    keys = loaded.meta["corpus"].get("stats", {}).get("keys", {}) if moved and not out_tonic else {}
+    return Plan(plan, out_tonic, keys=keys)
 
 
 def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
     from gen.music.abc_pitch import transpose
     from gen.music.abc_write import write_tune
 
+    import random
+
     extra = [f"Q:1/4={req.music['bpm']:g}"] if req.music.get("bpm") else []
     texts = []
+    rng = random.Random(req.rng_seed)
     for i, tokens in enumerate(tunes, 1):
-        if plan.out_tonic:
-            tokens = transpose(tokens, plan.out_tonic)
+        tonic = plan.out_tonic or pick_tonic(tokens, plan.keys, rng)
+        if tonic:
+            tokens = transpose(tokens, tonic)
         texts.append(write_tune(tokens, i, f"Sample {i}", extra))
     return texts
+
+
+def pick_tonic(tokens: list[str], keys: dict, rng) -> str | None:
+    """A tonic for a tune sampled in C: drawn from the corpus's tonics in the tune's mode, so
+    jigs in Cmaj come out in D or G as often as the corpus has them."""
+    key = next((t for t in tokens if t.startswith("K:")), None)
+    if not keys or key is None:
+        return None
+    same_mode = {k[2:-3]: n for k, n in keys.items() if k.endswith(key[-3:])}
+    if not same_mode:
+        return None
+    return rng.choices(list(same_mode), weights=list(same_mode.values()))[0]
 
 
 def write_output(texts: list[str], req) -> None:
