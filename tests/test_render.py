@@ -62,3 +62,11 @@ def test_wav_from_abc_and_from_midi(gen, tmp_path):
 def test_bad_requests(gen, tune, tmp_path):
     assert "choose" in gen("render", tune, "--to", "mp3").err
     assert "no such file" in gen("render", tmp_path / "nope.abc", "--to", "mid").err
+
+
+@pytest.mark.skipif(not (shutil.which("abcm2ps") and shutil.which("rsvg-convert")),
+                    reason="abcm2ps or rsvg-convert (librsvg2-bin) not installed")
+def test_png_through_abcm2ps_and_rsvg(gen, tune, tmp_path):
+    r = gen("render", tune, "--to", "png", "-o", tmp_path / "sheet.png")
+    assert r.code == 0
+    assert (tmp_path / "sheet.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
