@@ -16,7 +16,8 @@ from collections import Counter
 from pathlib import Path
 
 from gen.errors import GenError
-from gen.tokenize.abc import END, SPECIALS, START, AbcError, lex_tune, norm_field, split_tunes
+from gen.tokenize.abc import (BARS, END, SPECIALS, START, AbcError, lex_tune, norm_field,
+                              split_tunes)
 
 TONICS = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 DROP_CHAR_FIELDS = ("X:", "Z:", "T:", "N:", "S:", "O:", "H:", "B:", "D:", "F:", "%")
@@ -71,6 +72,43 @@ def read_tunes(spec: str, encoding: str = "utf-8") -> tuple[list[tuple[str, dict
     return tunes, len(files)
 
 
+STRENGTH = {"|": 0, "||": 1, "|]": 2}
+
+
+def merge_bars(a: str, b: str) -> list[str]:
+    """Bar lines for two in a row (``:|`` at a line end, ``|:`` at the next line's start)."""
+    if a == ":|" and b == "|:":
+        return [a, b]  # abc2midi accepts ":| |:" where it rejects "::" after an implicit repeat
+    close, open_ = a == ":|" or b == ":|", b == "|:" or a == "|:"
+    if close or open_:
+        return [":|", "|:"] if close and open_ else [":|" if close else "|:"]
+    return [max(a, b, key=STRENGTH.get)]
+
+
+def normalize_bars(tokens: list[str]) -> list[str]:
+    """Tidy repeat structure the way abc2midi needs it: ``::`` is written ``:| |:``, two bar
+    lines in a row become one, and a first ending after a closed repeat gets its start repeat
+    (abc2midi otherwise reports "[1 before |:")."""
+    out: list[str] = []
+    for tok in tokens:
+        parts = [":|", "|:"] if tok == "::" else [tok]
+        for part in parts:
+            if part in BARS and out and out[-1] in BARS and not (out[-1] == ":|" and part == "|:"):
+                out[-1:] = merge_bars(out[-1], part)
+            else:
+                out.append(part)
+    closed_at = None
+    for i, tok in enumerate(out):
+        if tok == ":|":
+            closed_at = i
+        elif tok == "|:":
+            closed_at = None
+        elif tok == "[1" and closed_at is not None:
+            out.insert(closed_at + 1, "|:")
+            closed_at = None
+    return out
+
+
 def char_tokens(text: str) -> list[str]:
     """Character tokens of one tune: its text without number, title and notes lines."""
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(DROP_CHAR_FIELDS)]
@@ -103,7 +141,7 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
         except AbcError as e:
             reasons[str(e).split("'")[0].split(":")[0].removesuffix(" K").strip() or "unreadable"] += 1
             continue
-        tunes.append(tokens if level == "abc" else char_tokens(text))
+        tunes.append(normalize_bars(tokens) if level == "abc" else char_tokens(text))
     if not tunes:
         raise GenError(f"none of the {len(raw)} tunes in {spec} could be read as ABC")
     if reasons:

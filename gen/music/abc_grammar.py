@@ -63,6 +63,7 @@ class TuneState:
         self.ending = 0               # number of the open ending ([1 → 1), 0 when none
         self.last_pitch = ""
         self.repeat_closed = False
+        self.repeat_open = False
         self.match_len: Fraction | None = None
         self.tied = ""                # pitch a tie waits for (abc2midi wants the same note next)
         self.bars: list[tuple[Fraction, bool, Fraction | None]] = []  # (length, short ok, meter)
@@ -137,8 +138,10 @@ class TuneState:
             self.nbars += 1
             self.section_first = False
         if tok in (":|", "|:", "::"):
-            # After a :| abc2midi wants an explicit |: before the next first ending.
+            # After a :| abc2midi wants an explicit |: before the next first ending, and a
+            # |: must be closed by a :| before the tune ends.
             self.repeat_closed = tok == ":|"
+            self.repeat_open = tok != ":|"
         if tok in SECTION_BARS:
             self.section_first = True
             if tok != ":|":
@@ -178,6 +181,10 @@ class TuneState:
         return any(self.fits(v, mult, self.pos, after) for v in lengths)
 
     def bar_allowed(self, tok: str) -> bool:
+        if tok == "|:" and self.last == ":|":
+            return True  # ":| |:" closes one repeat and opens the next
+        if tok == "::":
+            return False  # written ":| |:" (abc2midi rejects "::" after an implicit repeat)
         if self.tuplet_left or self.broken_next != 1 or self.pos == 0:
             return False
         if self.ending == 1 and tok not in ("|", ":|"):

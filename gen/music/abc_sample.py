@@ -61,7 +61,8 @@ class Grammar:
                 return ok
         pitches = self.pitch
         if st.tied:  # a tie must be followed by the same note
-            pitches = [i for i in self.pitch if self.names[i] == st.tied]
+            same = st.tied.lstrip("^_=")  # same letter and octave; accidental may be restated
+            pitches = [i for i in self.pitch if self.names[i].lstrip("^_=") == same]
         if st.broken_next != 1:
             return ok + (pitches if st.can_start_note(self.values) else [])
         if st.can_start_note(self.values):
@@ -78,7 +79,8 @@ class Grammar:
                    if (self.names[i] == "[1" and st.last != ":|" and not st.ending
                        and not st.repeat_closed)
                    or (self.names[i] == "[2" and st.last == ":|" and st.ending == 1)]
-            if st.last != "|:" and st.nbars >= 2 and not st.tied and st.ending != 1:
+            if st.last != "|:" and st.nbars >= 2 and not st.tied and st.ending != 1 \
+                    and not st.repeat_open:
                 ok.append(self.end)
         note_placed = is_pitch(st.last) and st.last != "z" or is_length(st.last)
         if note_placed and st.last_pitch != "z":
@@ -128,8 +130,8 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
             elif (len(out[i]) >= max_tokens or bars is not None and st.nbars >= bars) \
                     and st.last in BARS:
                 force_ids[i] = grammar.end
-                if st.ending == 1 and ":|" in vocab.stoi:
-                    out[i][-1] = ":|"  # a first ending must close with :| (abc2midi)
+                if (st.ending == 1 or st.repeat_open) and ":|" in vocab.stoi:
+                    out[i][-1] = ":|"  # an open repeat or first ending must close (abc2midi)
             elif len(out[i]) >= max_tokens + 200:  # never closed its bar: cut at the last bar line
                 cut = max((k for k, t in enumerate(out[i]) if t in BARS), default=len(out[i]) - 1)
                 out[i] = out[i][: cut + 1]

@@ -138,7 +138,11 @@ def write_scores(tunes: list[str], path: Path, bpm: float | None = None,
             part.insert(0, inst)
         out = numbered(path, i, len(tunes))
         out.parent.mkdir(parents=True, exist_ok=True)
-        score.write(fmt, fp=str(out))
+        try:
+            score.write(fmt, fp=str(out))
+        except Exception:  # music21 cannot unfold some repeat structures: write them played once
+            score = parse_abc(re.sub(r":*\|+:*|::|\[\d", "|", text))
+            score.write(fmt, fp=str(out))
         written.append(out)
     return written
 
