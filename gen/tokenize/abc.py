@@ -181,8 +181,9 @@ def _lex_line(line: str) -> list[str]:
             acc, letter, octave = notes[0]
             inner = re.search(r"[A-Ga-g][,']*(\d+/\d+|\d+/+|\d+|/+\d*)?", text)
             out.append(acc + letter + octave)
-            if inner and inner.group(1):
-                out.append(inner.group(1))
+            tok = length_token(length_value(inner.group(1))) if inner and inner.group(1) else None
+            if tok:
+                out.append(tok)
         elif kind == "tuplet":
             out.append(text[:2])
         elif kind == "rest":
