@@ -181,6 +181,8 @@ class TuneState:
         return any(self.fits(v, mult, self.pos, after) for v in lengths)
 
     def bar_allowed(self, tok: str) -> bool:
+        if tok == "|:" and self.repeat_open:
+            return False  # abc2midi: "found another |: after a |:"
         if tok == "|:" and self.last == ":|":
             return True  # ":| |:" closes one repeat and opens the next
         if tok == "::":
