@@ -39,7 +39,7 @@ class TrainConfig:
     min_lr_frac: float = 0.1
     weight_decay: float = 0.01
     clip: float = 1.0
-    eval_every: int = 500
+    eval_every: int | None = 500
     patience: int | None = None
     rng_seed: int = 1337
     precision: str = "fp32"

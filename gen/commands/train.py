@@ -69,6 +69,13 @@ def run(req: TrainRequest) -> None:
         if cfg.steps is None and cfg.epochs is None and cfg.minutes is None:
             cfg.minutes = 5.0
         corpus = load_corpus(req.corpus, req.kind, req.level, req.encoding, **req.music)
+        # Music collections are small (irish.abc: ~150k tokens), so a few minutes are dozens of
+        # epochs: regularise and evaluate more often so the best checkpoint is caught.
+        music = corpus.kind != "text"
+        if req.model.get("dropout") is None:
+            req.model["dropout"] = 0.3 if music else 0.0
+        if cfg.eval_every is None:
+            cfg.eval_every = 250 if music else 500
         vocab = Vocab.build(corpus.tokens, corpus.level, corpus.stats.get("vocab_cap", req.vocab_size)
                             if corpus.level == "word" else None,
                             specials=corpus.stats.get("specials", []))
