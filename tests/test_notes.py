@@ -189,3 +189,17 @@ def test_seed_errors():
     with pytest.raises(GenError, match="not a note"):
         seed_tokens("C4 hello")
     assert seed_tokens("C4 +1/2 Eb4 +1") == ["C4", "+1/2", "D#4", "+1"]
+
+
+def test_skipping_beams_leaves_events_unchanged():
+    """Preparation skips music21's beaming for speed; the events must be the same either way."""
+    from music21 import converter
+
+    from gen.music import notes_corpus as nc
+    from gen.music.events import encode_stream
+
+    units = nc.make_units(nc.music21_paths("essenFolksong")[:1])[:12]
+    for u in units:
+        fast, why = nc.parse_unit(u)
+        assert why is None
+        assert fast == encode_stream(converter.parse(u.text, format="abc"))

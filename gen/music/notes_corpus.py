@@ -101,7 +101,8 @@ def parse_unit(unit: Unit) -> tuple[list[str] | None, str | None]:
 
     try:
         if unit.text is not None:
-            obj = converter.parse(unit.text, format="abc")
+            with _no_beams():
+                obj = converter.parse(unit.text, format="abc")
         else:
             obj = converter.parse(unit.path, format=_FORMATS.get(unit.fmt), forceSource=True)
         from gen.music.events import encode_stream
@@ -110,6 +111,22 @@ def parse_unit(unit: Unit) -> tuple[list[str] | None, str | None]:
     except Exception as e:  # music21 raises many kinds on bad input; all mean "skip it"
         return None, f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
     return (tokens, None) if tokens else (None, "no notes")
+
+
+class _no_beams:
+    """music21's ABC import spends ~40% of its time in makeBeams, which only groups notes for
+    engraving; events need pitches and durations, so beaming is switched off while parsing."""
+
+    def __enter__(self):
+        from music21 import stream
+
+        self.original = stream.Stream.makeBeams
+        stream.Stream.makeBeams = lambda self, *a, **k: None
+
+    def __exit__(self, *exc):
+        from music21 import stream
+
+        stream.Stream.makeBeams = self.original
 
 
 _FORMATS = {"mid": "midi", "midi": "midi", "mxl": "musicxml", "musicxml": "musicxml",
