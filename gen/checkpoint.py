@@ -28,6 +28,8 @@ BEST = "best.pt"
 LAST = "last.pt"
 METRICS = "metrics.jsonl"
 DEFAULT_ROOT = Path("checkpoints")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def atomic_write(path: Path, write) -> None:
@@ -35,6 +37,7 @@ def atomic_write(path: Path, write) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a checkpoint is an ordinary file
     except OSError as e:
         raise GenError(f"could not write {path}: {e.strerror or e}") from None
     try:
@@ -148,6 +151,11 @@ class Loaded:
     model: object  # RNNLM
     vocab: object  # Vocab
     payload: dict
+
+    @property
+    def warmup_ids(self) -> list[int]:
+        """Context to run before any seed, so sampling starts from a state like training's."""
+        return [self.vocab.stoi[t] for t in self.meta.get("warmup", []) if t in self.vocab.stoi]
 
 
 def load_model(run: Path, which: str = "best", device: str = "cpu") -> Loaded:

@@ -93,7 +93,8 @@ def sample_text(loaded, req: SampleRequest) -> None:
     else:
         # With no seed, start as a fresh line would: the state after a newline.
         start = "\n" if "\n" in vocab.stoi else vocab.tokens[0]
-        seed_ids, shown = vocab.encode([start]), ""
+        seed_ids, shown = ([] if loaded.warmup_ids else vocab.encode([start])), ""
+    seed_ids = loaded.warmup_ids + seed_ids
     length = req.length if req.length is not None else 500
     out = TextSink(req.output, req.num_samples, req.stop)
     out.begin(shown)

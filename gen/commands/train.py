@@ -96,6 +96,10 @@ def run(req: TrainRequest) -> None:
 
     ids = torch.tensor(vocab.encode(corpus.tokens), dtype=torch.long)
     train_ids, val_ids = split_ids(ids, cfg.val_frac)
+    if "warmup" not in meta:
+        from gen.corpus import warmup_tokens
+
+        meta["warmup"] = warmup_tokens(corpus.tokens, len(train_ids))
     torch.manual_seed(cfg.rng_seed)
     model = RNNLM(model_cfg)
     if resume_payload is None and req.init_from is not None:

@@ -24,7 +24,7 @@ def generate_chars(loaded, seed: str, num: int, temperature: float, top_k, top_p
 
         raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw")
     end, start = vocab.stoi[END], vocab.stoi[START]
-    logits, hidden = prime(model, [end], num)
+    logits, hidden = prime(model, loaded.warmup_ids or [end], num)
     texts, done = [""] * num, [False] * num
     for step in range(len(plan) + max_chars):
         if step < len(plan):

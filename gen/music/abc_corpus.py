@@ -156,7 +156,11 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
         tunes = [move(t, "C") for t in tunes] if transpose == "C" else \
             [move(t, tonic) for t in tunes for tonic in TONICS]
     tokens = [t for tune in tunes for t in tune]
-    stats = {"tunes": len(tunes), "skipped": sum(reasons.values()), "files": nfiles,
+    # Keys tunes actually start in (after transposition). Sampling keeps to these: a key token
+    # seen only in a stray tune or a mid-tune change leads the model off into atonal noise.
+    firsts = Counter(next((t for t in tune if t.startswith("K:")), "") for tune in tunes)
+    header_keys = sorted(k for k, n in firsts.items() if k and n >= max(2, 0.005 * len(tunes)))
+    stats = {"header_keys": header_keys, "tunes": len(tunes), "skipped": sum(reasons.values()), "files": nfiles,
              "median_tune_tokens": statistics.median(len(t) for t in tunes),
              "specials": list(SPECIALS), "shuffled": True,
              "keys": dict(keys.most_common()), "options": {"transpose": transpose}}

@@ -21,13 +21,16 @@ from gen.tokenize.abc import BARS, END, START, is_length, is_pitch, length_value
 class Grammar:
     """Token ids by role, and the mask of tokens allowed in a given state."""
 
-    def __init__(self, tokens: list[str]):
+    def __init__(self, tokens: list[str], header_keys: list[str] | None = None):
         self.V = len(tokens)
         self.names = tokens
         pick = lambda pred: [i for i, t in enumerate(tokens) if pred(t)]  # noqa: E731
         self.start = tokens.index(START) if START in tokens else None
         self.end = tokens.index(END)
         self.header = {f: pick(lambda t, f=f: t.startswith(f + ":")) for f in "MLK"}
+        if header_keys:  # only keys tunes of the corpus start in (runs before 0.1 lack the list)
+            self.header["K"] = [i for i in self.header["K"] if tokens[i] in header_keys] \
+                or self.header["K"]
         self.pitch = pick(is_pitch)
         self.lengths = [(i, length_value(t)) for i, t in enumerate(tokens) if is_length(t)]
         self.values = sorted({v for _, v in self.lengths} | {1})
@@ -110,9 +113,9 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
 
     vocab, model = loaded.vocab, loaded.model
     model.eval()
-    grammar = Grammar(vocab.tokens)
+    grammar = Grammar(vocab.tokens, loaded.meta["corpus"].get("stats", {}).get("header_keys"))
     generator = torch.Generator().manual_seed(rng_seed)
-    logits, hidden = prime(model, [grammar.end], num)
+    logits, hidden = prime(model, loaded.warmup_ids or [grammar.end], num)
     states = [grammar.new_state() for _ in range(num)]
     out: list[list[str]] = [[] for _ in range(num)]
     done = [False] * num

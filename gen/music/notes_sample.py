@@ -176,7 +176,8 @@ def sample(loaded, req) -> None:
     grammar = Grammar(vocab, n, primer, allow_end=req.length is None and req.bars is None)
     outs: list[list[str]] = [[] for _ in range(n)]
     done, bars = [False] * n, [0] * n
-    for token in generate(loaded.model, vocab.encode(primer), length, n, req.temperature,
+    context = loaded.warmup_ids + vocab.encode(primer)
+    for token in generate(loaded.model, context, length, n, req.temperature,
                           req.top_k, req.top_p, req.rng_seed, mask_fn=grammar.mask):
         toks = vocab.decode(token.tolist())
         grammar.update(toks)
