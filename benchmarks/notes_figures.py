@@ -55,19 +55,22 @@ def js_distance(p: Counter, q: Counter) -> float:
     return math.sqrt(max(0.0, (kl(P) + kl(Q)) / 2))
 
 
-def corpus_notes(tokens: list[str]) -> list[tuple[int, float, float]]:
-    """Notes of the corpus in quarter notes (histograms do not depend on tempo)."""
+def corpus_histograms(tokens: list[str]) -> tuple[Counter, Counter]:
+    """Histograms summed piece by piece (every piece's time starts at 0, so the notes of two
+    pieces must never be merged into one melody line)."""
     from gen.tokenize import notes as nt
 
-    out = []
+    pc, iv = Counter(), Counter()
     for piece in nt.pieces(tokens):
-        out.extend((m, s / nt.GRID, e / nt.GRID) for m, s, e in nt.decode(piece).notes)
-    return out
+        a, b = histograms([(m, s / nt.GRID, e / nt.GRID) for m, s, e in nt.decode(piece).notes])
+        pc.update(a)
+        iv.update(b)
+    return pc, iv
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="issue 5 figures for a note-level run")
-    ap.add_argument("run", type=Path)
+    ap.add_argument("run", type=lambda p: Path(p).resolve())
     ap.add_argument("--length", type=int, default=400)
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--rng-seed", type=int, default=1)
@@ -82,7 +85,7 @@ def main() -> None:
     meta = ckpt.read_meta(args.run)
     c = meta["corpus"]
     corpus = load_corpus(c["source"], c["kind"], c["level"], **c.get("options", {}))
-    ref_pc, ref_iv = histograms(corpus_notes(corpus.tokens))
+    ref_pc, ref_iv = corpus_histograms(corpus.tokens)
 
     out_dir = Path(tempfile.mkdtemp(prefix="notes-figures-"))
     midi = out_dir / "sample.mid"
