@@ -33,7 +33,8 @@ def list_corpora(as_json: bool = False) -> None:
         write_out(json.dumps(rows, indent=1) + "\n")
         return
     for r in rows:
-        size = f"{r['tunes']:,} tunes" if "tunes" in r else f"{r['bytes']:,} bytes"
+        size = (f"{r['tunes']:,} tunes" if "tunes" in r else f"{r['pieces']:,} pieces"
+                if "pieces" in r else f"{r['bytes']:,} bytes")
         write_out(f"{r['name']:<40} {r['kind']:<6} {size}\n")
 
 

@@ -63,6 +63,6 @@ def collections() -> list[dict]:
             row["tunes"] = sum(p.read_bytes().count(b"\nX:") + p.read_bytes().startswith(b"X:")
                                for p in files)
         else:
-            row["tunes"] = len(files)
+            row["pieces"] = len(files)
         out.append(row)
     return out

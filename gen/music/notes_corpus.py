@@ -46,16 +46,9 @@ def find_files(spec: str) -> list[Path]:
 
 def music21_paths(name: str) -> list[Path]:
     """Files of a music21 bundled collection (bach, essenFolksong...)."""
-    try:
-        from gen.music.music21_corpus import paths  # the shared resolver, when present
+    from gen.music.music21_corpus import paths
 
-        found = [Path(p) for p in paths(name)]
-    except ImportError:
-        from music21 import corpus
-
-        found = [Path(p) for p in corpus.getComposer(name)] or [
-            Path(p) for p in corpus.getPaths() if f"/{name}/" in str(p)]
-    found = sorted(f for f in found if f.suffix.lower() in SCORE_SUFFIXES)
+    found = sorted(Path(f) for f in paths(name) if Path(f).suffix.lower() in SCORE_SUFFIXES)
     if not found:
         raise GenError(f"music21 has no collection {name!r} with scores; try music21:bach or "
                        "music21:essenFolksong")
