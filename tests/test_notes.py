@@ -203,3 +203,26 @@ def test_skipping_beams_leaves_events_unchanged():
         fast, why = nc.parse_unit(u)
         assert why is None
         assert fast == encode_stream(converter.parse(u.text, format="abc"))
+
+
+def test_monophonic_events_write_abc_that_music21_reads_back():
+    from music21 import converter
+
+    from gen.music.notes_abc import to_abc
+
+    toks = ("<s> K:G M:3/4 G4 +1 A4 +1/2 B4 +1/2 C5 +1 | C5 +1/3 B4 +1/3 A4 +1/3 F4 +1 F4 +1 | "
+            "+1 G4 +2 </s>").split()
+    text = to_abc(toks)
+    assert "K:G" in text and "=F2 F2" in text  # the natural holds to the end of its bar
+    score = converter.parse("%abc-2.1\n" + text, format="abc")
+    notes = [(n.pitch.midi, float(n.quarterLength)) for n in score.recurse().notes]
+    assert [m for m, _ in notes] == [67, 69, 71, 72, 72, 71, 69, 65, 65, 67]
+    assert [round(q, 3) for _, q in notes] == [1, 0.5, 0.5, 1, 0.333, 0.333, 0.333, 1, 1, 2]
+
+
+def test_abc_output_refuses_chords():
+    from gen.errors import GenError
+    from gen.music.notes_abc import to_abc
+
+    with pytest.raises(GenError, match="one note at a time"):
+        to_abc("<s> C4 E4 +1 </s>".split())

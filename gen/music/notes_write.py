@@ -26,12 +26,14 @@ def write(tokens: list[str], path: Path, bpm: float | None = None,
     """Write ``tokens`` to ``path`` (format by suffix); returns the number of notes written."""
     suffix = path.suffix.lower()
     if suffix not in MIDI_SUFFIXES | XML_SUFFIXES:
-        if suffix == ".abc":
-            raise GenError("ABC output from note-level models is not available yet; "
-                           "write .mid or .musicxml, or train on ABC with --level abc")
         from gen.checkpoint import atomic_write
 
-        text = nt.join(tokens) + "\n"
+        if suffix == ".abc":
+            from gen.music.notes_abc import to_abc
+
+            text = to_abc(tokens)
+        else:
+            text = nt.join(tokens) + "\n"
         atomic_write(path, lambda f: f.write(text.encode()))
         return len(nt.decode(tokens).notes)
     from gen.music.events import to_score
