@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from gen.errors import GenError
 from gen.tokenize import notes as nt
 
 UNIT = nt.GRID // 2  # grid units in an eighth note, the L:1/8 unit
@@ -47,12 +46,25 @@ def octave_text(letter: str, octave: int) -> str:
     return letter + "," * (4 - octave)
 
 
+def melody(notes: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The top line: the highest note of each onset, each cut short where the next one starts."""
+    top: dict[int, tuple[int, int, int]] = {}
+    for n in notes:
+        if n[1] not in top or n[0] > top[n[1]][0]:
+            top[n[1]] = n
+    line = [top[s] for s in sorted(top)]
+    return [(m, s, min(e, line[i + 1][1]) if i + 1 < len(line) else e)
+            for i, (m, s, e) in enumerate(line)]
+
+
 def piece_to_abc(tokens: list[str], number: int = 1) -> str:
     dec = nt.decode(tokens)
-    notes = sorted(dec.notes, key=lambda n: n[1])
-    if any(b[1] < a[2] for a, b in zip(notes, notes[1:])):
-        raise GenError("ABC output needs one note at a time; this sample has chords or "
-                       "several parts: write .mid or .musicxml")
+    notes = melody(dec.notes)
+    if len(notes) < len(dec.notes):
+        from gen.console import warn
+
+        warn(f"tune {number}: ABC holds one note at a time; kept the top line, dropping "
+             f"{len(dec.notes) - len(notes)} of {len(dec.notes)} notes (.mid keeps them all)")
     tonic, minor = dec.keys[0][1] if dec.keys else (0, False)
     sig = signature(tonic, minor)
     key_sig = {c: 1 for c in SHARP_ORDER[:max(0, sig)]} | {c: -1 for c in FLAT_ORDER[:max(0, -sig)]}
