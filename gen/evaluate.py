@@ -23,9 +23,9 @@ def autocast(precision: str, device: torch.device):
 
 
 @torch.no_grad()
-def mean_loss(model: RNNLM, ids: torch.Tensor, precision: str = "fp32", seq_len: int = 256,
-              ignore_index: int = -100) -> tuple[float, int]:
-    """(nats per token, tokens scored). Positions whose target is ``ignore_index`` are skipped."""
+def mean_loss(model: RNNLM, ids: torch.Tensor, precision: str = "fp32",
+              seq_len: int = 256) -> tuple[float, int]:
+    """(nats per token, tokens scored)."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -38,14 +38,14 @@ def mean_loss(model: RNNLM, ids: torch.Tensor, precision: str = "fp32", seq_len:
         for part in (data, tail):
             if part.size(0) < 2:
                 continue
-            t, c = _score(model, part, precision, seq_len, ignore_index, device)
+            t, c = _score(model, part, precision, seq_len, device)
             total, count = total + t, count + c
     finally:
         model.train(was_training)
     return (total / count if count else float("nan")), count
 
 
-def _score(model, data, precision, seq_len, ignore_index, device) -> tuple[float, int]:
+def _score(model, data, precision, seq_len, device) -> tuple[float, int]:
     total, count, hidden = 0.0, 0, None
     for i in range(0, data.size(0) - 1, seq_len):
         x = data[i: i + seq_len]
@@ -55,9 +55,9 @@ def _score(model, data, precision, seq_len, ignore_index, device) -> tuple[float
             logits, hidden = model(x, hidden)
         hidden = detach_hidden(hidden)
         loss = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1),
-                               ignore_index=ignore_index, reduction="sum")
+                               reduction="sum")
         total += loss.item()
-        count += int((y != ignore_index).sum())
+        count += y.numel()
     return total, count
 
 

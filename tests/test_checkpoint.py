@@ -36,25 +36,30 @@ class Boom:
         return (os.system, (f"touch {self.marker}",))
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")  # torch notes the foreign pickle protocol
-def test_planted_pickle_is_refused_and_runs_nothing(tiny_run, tmp_path):
+def run_with_planted_best(tiny_run, tmp_path, write):
+    """A run folder whose best.pt is written by ``write(path, payload)`` with a payload that would
+    run a shell command when unpickled; returns (run folder, marker file the command would make)."""
     run = tmp_path / "evil"
     run.mkdir()
     (run / "meta.json").write_text((tiny_run / "meta.json").read_text())
     marker = tmp_path / "pwned"
-    with open(run / "best.pt", "wb") as f:
-        pickle.dump({"model": Boom(marker)}, f)
-    with pytest.raises(GenError, match="refusing to load"):
-        ckpt.load_model(run)
-    assert not marker.exists()
+    write(run / "best.pt", {"model": Boom(marker)})
+    return run, marker
 
 
-def test_planted_pickle_inside_torch_zip_is_refused(tiny_run, tmp_path):
-    run = tmp_path / "evil2"
-    run.mkdir()
-    (run / "meta.json").write_text((tiny_run / "meta.json").read_text())
-    marker = tmp_path / "pwned2"
-    torch.save({"model": Boom(marker)}, run / "best.pt")
+def _plain_pickle(path, payload):
+    with open(path, "wb") as f:
+        pickle.dump(payload, f)
+
+
+def _torch_zip(path, payload):
+    torch.save(payload, path)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch notes the foreign pickle protocol
+@pytest.mark.parametrize("write", [_plain_pickle, _torch_zip], ids=["pickle", "torch-zip"])
+def test_planted_pickle_is_refused_and_runs_nothing(tiny_run, tmp_path, write):
+    run, marker = run_with_planted_best(tiny_run, tmp_path, write)
     with pytest.raises(GenError, match="refusing to load"):
         ckpt.load_model(run)
     assert not marker.exists()

@@ -131,9 +131,13 @@ class TextSink:
             if self.done[i]:
                 continue
             self.texts[i] += piece
-            if self.stop and self.stop in self.texts[i]:
-                self.texts[i] = self.texts[i][: self.texts[i].index(self.stop)]
-                self.done[i] = True
+            # Only the new piece and the few characters before it can complete the stop string;
+            # searching the whole text each step would make long samples quadratic.
+            if self.stop:
+                at = self.texts[i].find(self.stop, max(0, len(self.texts[i]) - len(piece) - self.hold))
+                if at >= 0:
+                    self.texts[i] = self.texts[i][:at]
+                    self.done[i] = True
         if self.stream:
             # Hold back a possible prefix of the stop string until we know it is not one.
             upto = len(self.texts[0]) if self.done[0] else max(self.written, len(self.texts[0]) - self.hold)
