@@ -48,18 +48,55 @@ def prime(model: RNNLM, seed_ids: list[int], num_samples: int):
     return last, hidden
 
 
+class Rule:
+    """What differs per kind of sampling, plugged into the one loop in `generate`.
+
+    A rule sees every step of every stream: it may force the next token (a seed plan, a stream
+    that already ended), reshape the raw logits before temperature and top-k/top-p (a grammar mask
+    as -inf, a bias such as an end-of-tune bonus), and say when all streams are done (a stop
+    rule). Text sampling uses no rule; ABC and note-level sampling each bring their own.
+    """
+
+    def forced(self) -> list[int | None] | None:
+        """Per stream, the id to emit next regardless of the model (None: draw), or None."""
+        return None
+
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """Raw (N, V) float logits → logits with forbidden tokens at -inf (may edit in place)."""
+        return logits
+
+    def advance(self, ids: list[int]) -> None:
+        """The ids just emitted, one per stream."""
+
+    def done(self) -> bool:
+        """True once every stream has finished: the loop stops without another model step."""
+        return False
+
+
 @torch.no_grad()
 def generate(model: RNNLM, seed_ids: list[int], length: int, num_samples: int = 1,
              temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-             rng_seed: int | None = None, mask_fn=None) -> Iterator[torch.Tensor]:
-    """Yield (N,) new token ids, ``length`` times. ``mask_fn(logits)`` may forbid tokens (music)."""
+             rng_seed: int | None = None, rule: Rule | None = None) -> Iterator[torch.Tensor]:
+    """Yield (N,) new token ids, at most ``length`` times: the one sampling loop of gen.
+
+    ``seed_ids`` (warm-up context and seed) are run once and their final state copied to all N
+    streams; then each step filters, draws one token per stream and feeds it back."""
     model.eval()
     generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
     logits, hidden = prime(model, seed_ids, num_samples)
     for _ in range(length):
-        scores = filter_logits(logits, temperature, top_k, top_p)
-        if mask_fn is not None:
-            scores = mask_fn(scores)
-        token = draw(scores, generator)
+        forced = rule.forced() if rule is not None else None
+        scores = logits.float()
+        if rule is not None:
+            scores = rule.scores(scores)
+            # A row the rule closed entirely is forced anyway; any finite row keeps softmax sane.
+            scores[torch.isneginf(scores).all(-1)] = 0.0
+        token = draw(filter_logits(scores, temperature, top_k, top_p), generator)
+        if forced is not None:
+            token = torch.tensor([d if f is None else f for f, d in zip(forced, token.tolist())])
         yield token
+        if rule is not None:
+            rule.advance(token.tolist())
+            if rule.done():
+                return
         logits, hidden = model.step(token, hidden)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gen.console import log, warn, write_out
 from gen.errors import GenError
+from gen.sample import Rule
 from gen.tokenize import notes as nt
 
 DEFAULT_LENGTH = 400
@@ -89,8 +90,8 @@ def fit_to_vocab(tokens: list[str], stoi: dict) -> list[str]:
     return out
 
 
-class Grammar:
-    """Per-stream frame state; ``mask(scores)`` forbids tokens that break the event grammar."""
+class Grammar(Rule):
+    """Per-stream frame state; ``scores(logits)`` forbids tokens that break the event grammar."""
 
     def __init__(self, vocab, n: int, primer: list[str], allow_end: bool):
         import torch
@@ -128,7 +129,7 @@ class Grammar:
         for i, t in enumerate(tokens):
             self.prev[i], self.cur[i] = self._advance(self.prev[i], self.cur[i], t)
 
-    def mask(self, scores):
+    def scores(self, scores):
         torch = self.torch
         is_pitch = self.pitch >= 0
         for i in range(scores.size(0)):
@@ -178,7 +179,7 @@ def sample(loaded, req) -> None:
     done, bars = [False] * n, [0] * n
     context = loaded.warmup_ids + vocab.encode(primer)
     for token in generate(loaded.model, context, length, n, req.temperature,
-                          req.top_k, req.top_p, req.rng_seed, mask_fn=grammar.mask):
+                          req.top_k, req.top_p, req.rng_seed, rule=grammar):
         toks = vocab.decode(token.tolist())
         grammar.update(toks)
         for i, t in enumerate(toks):
