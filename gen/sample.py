@@ -77,10 +77,12 @@ class Rule:
 
 
 def threads_for(batch: int) -> int:
-    """Torch threads for stepping ``batch`` streams. One stream's step is a few small
-    matrix-vector products that finish before a second thread would wake (measured on 2 cores:
-    95 us/step on 1 thread against 140 us on 2); a batch of 8 or more has enough rows to split."""
-    return 1 if batch < 8 else max(1, torch.get_num_threads())
+    """Torch threads for stepping ``batch`` streams. A step is a few small matrix products that
+    end before a second thread pays off, and a busy core makes OpenMP's barriers stall: measured
+    on 2 shared cores, 2x256 LSTM, 1 thread against 2: 95 against 140 us/step for one stream,
+    1.0-1.6 against 4-26 ms for 32 streams, 2.3-3.2 against 19-76 ms for 128 streams. Only very
+    large batches get torch's default."""
+    return 1 if batch <= 256 else max(1, torch.get_num_threads())
 
 
 def sample_ids(probs: torch.Tensor, generator: torch.Generator | None, noise: torch.Tensor) -> torch.Tensor:

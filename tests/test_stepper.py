@@ -148,3 +148,13 @@ def test_generate_restores_the_thread_count():
         assert torch.get_num_threads() == 3
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("extra", [[], ["-N", "3", "--top-k", "10"], ["--stop", "\\n\\n", "-t", "1.2"]])
+def test_cli_text_is_unchanged_by_the_stepper(gen, tiny_run, monkeypatch, extra):
+    args = ["sample", "-c", tiny_run, "--rng-seed", "4", "--length", "400", "-q", *extra]
+    fast = gen(*args)
+    monkeypatch.setattr("gen.sample.generate", reference_generate)
+    slow = gen(*args)
+    assert fast.code == slow.code == 0
+    assert fast.out == slow.out and len(fast.out) > 100
