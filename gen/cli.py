@@ -127,11 +127,14 @@ def eval_(
     checkpoint: Optional[Path] = CKPT,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     encoding: str = typer.Option("utf-8", help="Text encoding of FILE."),
+    context: Optional[int] = typer.Option(None, help="Score each token from at most N tokens before it, as windowed models are scored (nanoGPT: 256): the targets are cut into consecutive windows of N, each run from a zero state over the N tokens before its targets. Default: one pass over the whole file with the state carried."),
 ):
     """How well a model predicts FILE: loss in nats and bits per token."""
     from gen.commands.inspect import evaluate_file
 
-    evaluate_file(file, checkpoint, as_json, encoding, "cpu")
+    if context is not None and context < 1:
+        raise GenError("--context must be at least 1")
+    evaluate_file(file, checkpoint, as_json, encoding, "cpu", context)
 
 
 @app.command()
