@@ -208,6 +208,22 @@ def render(
     run_render(file, to, output, quiet)
 
 
+@app.command()
+def bench(
+    model: str = typer.Option("2x256", help="Model shape LAYERSxHIDDEN (LSTM, embedding 256)."),
+    rounds: int = typer.Option(3, help="Interleaved rounds; each figure is the median."),
+    steps: int = typer.Option(20, help="Training steps per round (batch 32 x 64)."),
+    chars: int = typer.Option(3000, help="Characters sampled per round by one stream."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON on stdout."),
+):
+    """Training and sampling speed on the bundled Shakespeare, measured in one process."""
+    if min(rounds, steps, chars) < 1:
+        raise GenError("--rounds, --steps and --chars must be at least 1")
+    from gen.bench import run_bench
+
+    run_bench(model, rounds, steps, chars, as_json)
+
+
 def main() -> None:
     from gen.console import PipeClosed
 
