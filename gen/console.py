@@ -1,19 +1,33 @@
-"""Where output goes: generated data to stdout, everything else (logs, progress, errors) to stderr."""
+"""Where output goes: generated data to stdout, everything else (logs, progress, errors) to stderr.
+
+rich is imported on first use of ``err`` (PEP 562 module ``__getattr__``), not with this module:
+`gen sample` writes its first character before any log line, and rich's import costs ~30 ms.
+"""
 
 import sys
 
-from rich.console import Console
 
-# Progress bars, logs and warnings. Never stdout: `gen sample > file` must hold only samples.
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+def __getattr__(name: str):
+    if name == "err":
+        from rich.console import Console
+
+        # Progress bars, logs and warnings. Never stdout: `gen sample > file` must hold only samples.
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        globals()["err"] = console
+        return console
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _err():
+    return globals().get("err") or __getattr__("err")
 
 
 def log(message: str) -> None:
-    err.print(message)
+    _err().print(message)
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {message}")
+    log(f"[yellow]warning:[/] {message}")
 
 
 def error_line(message: str) -> None:
