@@ -214,14 +214,15 @@ def bench(
     rounds: int = typer.Option(3, help="Interleaved rounds; each figure is the median."),
     steps: int = typer.Option(20, help="Training steps per round (batch 32 x 64)."),
     chars: int = typer.Option(3000, help="Characters sampled per round by one stream."),
+    threads: Optional[int] = typer.Option(None, help="Torch threads for training and kernel figures (default: torch's choice; 1 is steadier on a shared machine)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON on stdout."),
 ):
     """Training and sampling speed on the bundled Shakespeare, measured in one process."""
-    if min(rounds, steps, chars) < 1:
-        raise GenError("--rounds, --steps and --chars must be at least 1")
+    if min(rounds, steps, chars, threads or 1) < 1:
+        raise GenError("--rounds, --steps, --chars and --threads must be at least 1")
     from gen.bench import run_bench
 
-    run_bench(model, rounds, steps, chars, as_json)
+    run_bench(model, rounds, steps, chars, as_json, threads)
 
 
 def main() -> None:
