@@ -158,3 +158,17 @@ def test_cli_text_is_unchanged_by_the_stepper(gen, tiny_run, monkeypatch, extra)
     slow = gen(*args)
     assert fast.code == slow.code == 0
     assert fast.out == slow.out and len(fast.out) > 100
+
+
+def test_text_sampling_never_imports_music21_or_rich(tiny_run):
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from gen.cli import main\n"
+            f"sys.argv = ['gen', 'sample', '-c', {str(tiny_run)!r}, '--length', '20', '--rng-seed', '1', '-q']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('music21', 'rich', 'matplotlib') if m in sys.modules), file=sys.stderr)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and len(r.stdout) > 10
+    assert r.stderr.strip().splitlines()[-1] == "[]"
