@@ -65,7 +65,8 @@ class Rule:
         return None
 
     def scores(self, logits: torch.Tensor) -> torch.Tensor:
-        """Raw (N, V) float logits → logits with forbidden tokens at -inf (may edit in place)."""
+        """Raw (N, V) float logits → logits with forbidden tokens at -inf (may edit in place;
+        the tensor is the stepper's buffer, overwritten by the next step: copy what you keep)."""
         return logits
 
     def advance(self, ids: list[int]) -> None:
