@@ -48,22 +48,37 @@ def text_features(tokens: list[str]) -> dict[str, list[float]]:
 
 def _tune_state():
     try:  # the ABC grammar is moving to gen/music/abc/ (DESIGN.md); accept either home
-        from gen.music.abc.grammar import TuneState, beat_group
+        from gen.music.abc.grammar import TuneState
     except ImportError:
-        from gen.music.abc_grammar import TuneState, beat_group
-    return TuneState, beat_group
+        from gen.music.abc_grammar import TuneState
+    return TuneState
+
+
+def beat_length(meter_tok: str | None):
+    """One beat in whole notes: a dotted quarter in 6/8, 9/8, 12/8, else 1/denominator
+    (a quarter in 4/4, C and C|... a half in 2/2)."""
+    from fractions import Fraction
+
+    if not meter_tok or meter_tok in ("M:C", "M:4/4"):
+        return Fraction(1, 4)
+    if meter_tok == "M:C|":
+        return Fraction(1, 2)
+    num, _, den = meter_tok[2:].partition("/")
+    if den == "8" and num in ("6", "9", "12"):
+        return Fraction(3, 8)
+    return Fraction(1, int(den)) if den.isdigit() and int(den) > 0 else Fraction(1, 4)
 
 
 def music_features(tokens: list[str]) -> dict[str, list[float]]:
     """ABC-level tokens: position in the bar (beats since the bar line), beat number, header."""
-    TuneState, beat_group = _tune_state()
+    TuneState = _tune_state()
     state = TuneState()
     feats = {name: [] for name in ("position in bar", "beat in bar", "inside header")}
     for tok in tokens:
         if tok == "<s>":
             state = TuneState()
         state.advance(tok)
-        beat = beat_group(state.meter_tok)
+        beat = beat_length(state.meter_tok)
         header = state.phase in ("start", "M", "L", "K") or tok.startswith("K:")
         pos = float(state.pos / beat) if not header else 0.0
         feats["position in bar"].append(pos)
