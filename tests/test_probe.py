@@ -191,3 +191,41 @@ def test_gen_probe_json_features_gradients_and_unit(gen, tiny_run):
     assert data["unit"] == 3 and [t["token"] for t in data["tokens"]] == list("Speak.")
     r = gen("probe", "-c", tiny_run, "--text", "Speak.", "--unit", "999")
     assert r.code == 1 and r.err.startswith("error: --unit must be in 0..31") and not r.out
+
+
+@pytest.fixture(scope="module")
+def abc_run(tmp_path_factory) -> Path:
+    """A tiny LSTM trained 30 steps on 100 Irish tunes (seconds)."""
+    import re
+    import sys
+
+    from conftest import TINY_MODEL
+    from gen.cli import main
+
+    folder = tmp_path_factory.mktemp("abc")
+    irish = (Path(__file__).resolve().parents[1] / "corpora" / "irish.abc").read_text()
+    tunes = [p for p in re.split(r"(?m)^(?=X:)", irish) if p.startswith("X:")]
+    (folder / "tunes.abc").write_text("".join(tunes[:100]))
+    argv, sys.argv = sys.argv, ["gen", "train", str(folder / "tunes.abc"), "--steps", "30",
+                                "--eval-every", "15", "-o", str(folder / "run"), *TINY_MODEL]
+    try:
+        main()
+    except SystemExit as e:
+        assert not e.code, "training the tiny ABC run failed"
+    finally:
+        sys.argv = argv
+    return folder / "run"
+
+
+def test_abc_run_is_read_as_abc_tokens_with_music_features(abc_run):
+    from gen.probe import default_text, feature_units, surprise
+
+    loaded = load_model(abc_run)
+    text = default_text(loaded, chars=600)
+    assert text.startswith("X:") and "K:" in text
+    pairs = surprise(loaded, text)
+    tokens = [t for t, _ in pairs]
+    assert tokens[0] == "<s>" and "|" in tokens and all(math.isfinite(b) for _, b in pairs)
+    units = feature_units(loaded, text, top=5)
+    assert {u["feature"] for u in units} <= {"position in bar", "beat in bar", "inside header"}
+    assert "position in bar" in {u["feature"] for u in units}

@@ -13,13 +13,12 @@ from gen.errors import GenError
 
 def tokenize(loaded, text: str) -> list[str]:
     """The passage as the run's tokens (its level's splitter: char, word, abc...)."""
-    from gen.tokenize.abc import AbcError
     from gen.tokenize.vocab import split_text
 
     try:
         tokens = split_text(text, loaded.vocab.level)
-    except AbcError as e:
-        raise GenError(f"cannot read the text as ABC: {e}") from None
+    except ValueError as e:  # the ABC lexer's AbcError (a ValueError, wherever the lexer lives)
+        raise GenError(f"cannot read the text as {loaded.vocab.level}: {e}") from None
     if not tokens:
         raise GenError("the text is empty: give some text to look at")
     return tokens

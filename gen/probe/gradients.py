@@ -43,16 +43,19 @@ def gradient_decay(loaded, text: str | None = None, max_k: int = 300, samples: i
     ids = ids[len(ids) - (max_k + spread + 2):]
     model = loaded.model
     model.eval()
-    cells = layer_cells(model)
+    # Float64: a tanh RNN's gradient falls below float32's smallest number (1e-45) within a few
+    # hundred steps, and the curve would end in zeros instead of showing how far it fell.
+    cells = [c.double() for c in layer_cells(model)]
+    head_w, head_b = model.head.weight.double(), model.head.bias.double()
     hidden = warm_hidden(loaded)
     H, layers = model.cfg.hidden, model.cfg.layers
     if hidden is None:
         hidden = model.init_hidden(1)
     # Per layer, (1, H) tensors: h (and c for the LSTM).
-    hs = list((hidden[0] if lstm else hidden).reshape(layers, 1, H).unbind(0))
-    cs = list(hidden[1].reshape(layers, 1, H).unbind(0)) if lstm else None
+    hs = list((hidden[0] if lstm else hidden).double().reshape(layers, 1, H).unbind(0))
+    cs = list(hidden[1].double().reshape(layers, 1, H).unbind(0)) if lstm else None
     with torch.enable_grad():
-        emb = model.inputs(ids[:-1]).detach()  # (T, E); gradients only through the state
+        emb = model.inputs(ids[:-1]).detach().double()  # (T, E); gradients only through the state
         states = []  # per step, the per-layer tensors we take gradients against
         for t in range(emb.size(0)):
             x = emb[t: t + 1]
@@ -70,7 +73,7 @@ def gradient_decay(loaded, text: str | None = None, max_k: int = 300, samples: i
         ts = [t for t in ts if t >= max_k]
         totals = torch.zeros(max_k + 1, dtype=torch.float64)
         for t in ts:
-            loss = F.cross_entropy(model.head(states[t][-1]).float(), ids[t + 1].view(1))
+            loss = F.cross_entropy(F.linear(states[t][-1], head_w, head_b), ids[t + 1].view(1))
             back = [s for k in range(max_k + 1) for s in states[t - k][:layers]]
             grads = torch.autograd.grad(loss, back, retain_graph=True, allow_unused=True)
             sq = torch.tensor([0.0 if g is None else g.double().pow(2).sum().item() for g in grads],
