@@ -5,11 +5,12 @@ steps for runs trained on the same corpus with different cells, plus the top fea
     gen train corpora/tinyshakespeare.txt --minutes 2 --cell gru  -o /work/runs/grad-gru -q
     gen train corpora/tinyshakespeare.txt --minutes 2 --cell lstm -o /work/runs/grad-lstm -q
     python benchmarks/gradient_figures.py /work/runs/grad-{rnn,gru,lstm} [--max-k 300]
-        [--samples 16] [--features RUN] [--png curves.png] [--json]
+        [--samples 128] [--features RUN] [--png curves.png] [--json]
 
 For each run: the gradient norm at k=0 and the fall to k=10, 100, 300 in decades
 (log10 of norm(0)/norm(k); 2.0 = a hundred times smaller), measured on the run's validation text
-from its warm-up state, averaged over --samples steps t. For LSTMs the cell state c is measured
+from its warm-up state, averaged (geometric and plain mean) over --samples steps t, 16 tokens
+apart. For LSTMs the cell state c is measured
 too (the h row is what the other cells are compared on). Figures, not a test.
 """
 
@@ -39,41 +40,43 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--max-k", type=int, default=300)
-    ap.add_argument("--samples", type=int, default=16)
+    ap.add_argument("--samples", type=int, default=128)
     ap.add_argument("--features", type=Path, help="also list the top feature units of this run")
     ap.add_argument("--png", type=Path, help="draw the curves (log scale) to this picture")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    rows, curves = [], {}
+    rows, curves, units = [], {}, []
     for run in args.runs:
         loaded = ckpt.load_model(ckpt.resolve_run(run))
         cell = loaded.model.cfg.cell
         text = default_text(loaded, chars=max(4000, 10 * (args.max_k + 16 * args.samples)))
-        for state in ("h", "c") if cell == "lstm" else ("h",):
+        for state, average in [("h", "mean"), ("h", "geometric")] + \
+                ([("c", "mean"), ("c", "geometric")] if cell == "lstm" else []):
             t0 = time.perf_counter()
             curve = gradient_decay(loaded, text, max_k=args.max_k, samples=args.samples,
-                                   state=state)
+                                   state=state, average=average)
             s = loaded.meta.get("summary", {})
-            row = {"run": str(run), "cell": cell, "state": state, "norm_k0": curve[0][1],
+            row = {"run": str(run), "cell": cell, "state": state, "average": average,
+                   "norm_k0": curve[0][1],
                    "steps": s.get("step"), "best_val_bits": (s.get("best_val") or math.nan) / math.log(2),
                    "seconds": round(time.perf_counter() - t0, 1)}
             row.update({f"decades_{k}": decades(curve, k) for k in MARKS if k <= args.max_k})
             rows.append(row)
-            curves[f"{run.name} {cell} {state}"] = curve
+            curves[f"{run.name} {state} {average}"] = curve
+    if args.features:
+        units = feature_units(ckpt.load_model(ckpt.resolve_run(args.features)), top=8)
     if args.json:
-        print(json.dumps({"rows": rows, "curves": curves}))
+        print(json.dumps({"rows": rows, "curves": curves, "feature_units": units}))
     else:
-        head = "| run | cell | state | steps | val bits/char | norm at k=0 | " + \
+        head = "| run | cell | state | mean over t | steps | val bits/char | norm at k=0 | " + \
             " | ".join(f"fall over {k} (decades)" for k in MARKS if k <= args.max_k) + " |"
         print(head)
         print("|" + "---|" * (head.count("|") - 1))
         for r in rows:
-            print(f"| {Path(r['run']).name} | {r['cell']} | {r['state']} | {r['steps']} | "
+            print(f"| {Path(r['run']).name} | {r['cell']} | {r['state']} | {r['average']} | {r['steps']} | "
                   f"{r['best_val_bits']:.3f} | {r['norm_k0']:.3g} | " +
                   " | ".join(f"{r[f'decades_{k}']:.1f}" for k in MARKS if k <= args.max_k) + " |")
-    if args.features:
-        loaded = ckpt.load_model(ckpt.resolve_run(args.features))
-        units = feature_units(loaded, top=8)
+    if args.features and not args.json:
         print(f"\ntop feature units of {args.features} (validation text):")
         print("| unit | layer | index | feature | correlation |\n|---|---|---|---|---|")
         for u in units:
@@ -86,9 +89,11 @@ def main() -> None:
 
         fig, ax = plt.subplots(figsize=(8, 5))
         for name, curve in curves.items():
+            if "geometric" not in name:
+                continue
             ax.semilogy([k for k, _ in curve], [max(g, 1e-300) for _, g in curve], label=name)
         ax.set_xlabel("k (steps back)")
-        ax.set_ylabel("mean ||dL_t / dh_(t-k)||")
+        ax.set_ylabel("geometric mean over t of ||dL_t / dh_(t-k)||")
         ax.grid(alpha=0.3)
         ax.legend()
         fig.savefig(args.png, dpi=110, bbox_inches="tight")
