@@ -45,11 +45,12 @@ def _on_a_terminal(args, env_extra: dict) -> str:
     return b"".join(chunks).decode()
 
 
-def test_info_plot_honours_no_color_on_a_terminal(tiny_run):
-    coloured = _on_a_terminal(["info", "-c", tiny_run, "--plot"], {})
+@pytest.mark.parametrize("args", [["info", "--plot"], ["probe", "--text", "Speak, speak."]])
+def test_terminal_views_honour_no_color_on_a_terminal(tiny_run, args):
+    coloured = _on_a_terminal([*args, "-c", tiny_run], {})
     assert "\x1b[" in coloured  # a terminal still gets colour...
-    plain = _on_a_terminal(["info", "-c", tiny_run, "--plot"], {"NO_COLOR": "1"})
-    assert "\x1b" not in plain and "validation" in plain  # ...unless NO_COLOR says not to
+    plain = _on_a_terminal([*args, "-c", tiny_run], {"NO_COLOR": "1"})
+    assert "\x1b" not in plain and plain.strip()  # ...unless NO_COLOR says not to
 
 
 @pytest.mark.parametrize("paths, labels", [

@@ -20,13 +20,16 @@ def use_colour() -> bool:
 
 
 def _shade(tokens: list[str], values: list[float], lo: float, hi: float) -> str:
-    """Tokens with a 24-step grey-to-red background scaled from lo to hi (a terminal heat map)."""
+    """Tokens on a 24-step grey background scaled from lo (no shade) to hi (white), a terminal
+    heat map; newlines show as ↵ and the shade stops before the line break."""
     out = []
     for tok, v in zip(tokens, values):
         x = 0.0 if not math.isfinite(v) or hi <= lo else min(1.0, max(0.0, (v - lo) / (hi - lo)))
         level = 232 + round(x * 23)
-        shown = tok.replace("\n", "↵\n")
-        out.append(f"\x1b[48;5;{level}m{shown}\x1b[0m" if level > 232 else shown)
+        shown = tok.replace("\n", "↵")
+        fg = "30;" if level > 243 else "97;"  # dark text on light shades, light on dark
+        out.append((f"\x1b[{fg}48;5;{level}m{shown}\x1b[0m" if level > 232 else shown)
+                   + "\n" * tok.count("\n"))
     return "".join(out)
 
 
