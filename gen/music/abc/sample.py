@@ -13,9 +13,9 @@ import torch
 
 from gen.console import log, warn
 from gen.errors import GenError
-from gen.music.abc_grammar import TuneState
-from gen.music.abc_seed import Plan, make_plan
-from gen.tokenize.abc import BARS, END, START, is_length, is_pitch, length_value
+from gen.music.abc.grammar import TuneState
+from gen.music.abc.seed import Plan, make_plan
+from gen.music.abc.lexer import BARS, END, START, is_length, is_pitch, length_value
 
 
 class Grammar:
@@ -91,7 +91,7 @@ class Grammar:
             if not st.tuplet_left and st.limit() - st.pos >= st.note_len * st.unit * st.mult:
                 ok += self.broken
         if not st.tuplet_left:
-            from gen.music.abc_grammar import tuplet_ratio
+            from gen.music.abc.grammar import tuplet_ratio
 
             room = st.limit() - st.pos
             ok += [i for i, p in self.tuplets
@@ -174,8 +174,8 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
 
 def sample(loaded, req) -> None:
     """`gen sample` for a run trained on ABC: complete tunes to stdout or to a file."""
-    from gen.music.abc_char import sample_chars
-    from gen.music.abc_seed import finish_tunes, write_output
+    from gen.music.abc.char import sample_chars
+    from gen.music.abc.seed import finish_tunes, write_output
 
     if loaded.vocab.level == "char":
         sample_chars(loaded, req)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from gen.errors import GenError
-from gen.tokenize.abc import END, START
+from gen.music.abc.lexer import END, START
 
 
 @torch.no_grad()
@@ -47,7 +47,7 @@ def generate_chars(loaded, seed: str, num: int, temperature: float, top_k, top_p
 
 
 def sample_chars(loaded, req) -> None:
-    from gen.music.abc_seed import seed_text, write_output
+    from gen.music.abc.seed import seed_text, write_output
 
     texts = generate_chars(loaded, seed_text(req) or "", req.num_samples, req.temperature,
                            req.top_k, req.top_p, req.rng_seed, req.length or 2000)

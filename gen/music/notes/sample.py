@@ -13,7 +13,7 @@ from pathlib import Path
 from gen.console import log, warn, write_out
 from gen.errors import GenError
 from gen.sample import Rule
-from gen.tokenize import notes as nt
+from gen.music.notes import tokens as nt
 
 DEFAULT_LENGTH = 400
 MAX_FRAME = 10  # pitches per frame: more than any chorale or piano texture in the corpora
@@ -44,13 +44,13 @@ def file_tokens(path: Path) -> list[str]:
     """The first piece of a score file as events, without its end token."""
     if not path.exists():
         raise GenError(f"no such seed file: {path}")
-    from gen.music.notes_corpus import SCORE_SUFFIXES, Unit, parse_unit
+    from gen.music.notes.corpus import SCORE_SUFFIXES, Unit, parse_unit
 
     if path.suffix.lower() not in SCORE_SUFFIXES:
         return seed_tokens(path.read_text(errors="replace"))
     text = None
     if path.suffix.lower() == ".abc":
-        from gen.music.notes_corpus import split_abc
+        from gen.music.notes.corpus import split_abc
 
         text = split_abc(path.read_text(errors="replace"))[0]
     tokens, why = parse_unit(Unit("seed", path.suffix.lower().lstrip("."), str(path), text))
@@ -208,7 +208,7 @@ def emit(results: list[list[str]], req) -> None:
                 write_out(f"{'' if i == 0 else chr(10)}----- sample {i + 1} of {len(results)} -----\n")
             write_out(nt.join(r) + "\n")
         return
-    from gen.music.notes_write import numbered, write
+    from gen.music.notes.write import numbered, write
 
     for i, r in enumerate(results):
         path = numbered(Path(req.output), i, len(results))
