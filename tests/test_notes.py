@@ -226,3 +226,26 @@ def test_abc_output_keeps_the_top_line_of_chords(capsys):
     text = to_abc("<s> K:C M:4/4 C4 E4 +2 G4 +2 </s>".split())
     assert text.splitlines()[-1] == "E4 G4|]"
     assert "dropping 1 of 3 notes" in capsys.readouterr().err
+
+
+def test_bar_limit_ends_each_stream_at_its_own_bar(tmp_path, capsys):
+    """--bars N: every sample holds exactly N bar lines, however fast each stream reaches them."""
+    import torch
+
+    from gen.checkpoint import Loaded
+    from gen.commands.sample import SampleRequest
+    from gen.model import RNNLM, ModelConfig
+    from gen.music.notes import sample as notes_sample
+    from gen.tokenize import Vocab
+
+    corpus = ["<s>", "K:C", "M:4/4", "C4", "E4", "G4", "+1", "|", "</s>"]
+    vocab = Vocab.build(corpus + [nt.shift_token(u) for u in (3, 12)], "notes", specials=nt.SPECIALS)
+    torch.manual_seed(1)
+    model = RNNLM(ModelConfig(vocab_size=len(vocab), layers=1, hidden=8, embed_dim=8))
+    loaded = Loaded(tmp_path, {"corpus": {"kind": "notes"}}, model, vocab, {})
+    req = SampleRequest(None, None, None, None, 3, 1.0, None, None, 4, None, 5, None, "cpu", True, {})
+    notes_sample.sample(loaded, req)
+    pieces = nt.pieces(nt.split(capsys.readouterr().out))
+    assert len(pieces) == 4
+    for piece in pieces:
+        assert piece.count("|") == 3 and piece[-2] == "|" and piece.count("</s>") == 1

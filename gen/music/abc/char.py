@@ -3,47 +3,60 @@ with no grammar; each tune gets its ``X:`` number and a title."""
 
 from __future__ import annotations
 
-import torch
-
 from gen.errors import GenError
 from gen.music.abc.lexer import END, START
+from gen.sample import Rule
 
 
-@torch.no_grad()
+class CharRule(Rule):
+    """Plays ``<s>`` and the seed, never draws another ``<s>``, ends a stream at ``</s>``."""
+
+    def __init__(self, vocab, plan: list[str], num: int):
+        self.vocab, self.plan = vocab, [vocab.stoi[t] for t in plan]
+        self.start, self.end = vocab.stoi[START], vocab.stoi[END]
+        self.texts, self.ended = [""] * num, [False] * num
+        self.step = 0
+
+    def forced(self) -> list[int | None] | None:
+        if self.step < len(self.plan):
+            return [self.plan[self.step]] * len(self.texts)
+        return [self.end if e else None for e in self.ended]
+
+    def scores(self, logits):
+        logits = logits.clone()  # the loop may hand over a view shared by all streams
+        logits[:, self.start] = float("-inf")
+        return logits
+
+    def advance(self, ids: list[int]) -> None:
+        for i, tid in enumerate(ids):
+            if self.ended[i] or tid == self.start:
+                continue
+            if tid == self.end:
+                self.ended[i] = True
+            else:
+                self.texts[i] += self.vocab.tokens[tid]
+        self.step += 1
+
+    def done(self) -> bool:
+        return all(self.ended)
+
+
 def generate_chars(loaded, seed: str, num: int, temperature: float, top_k, top_p, rng_seed: int,
                    max_chars: int = 2000) -> list[str]:
-    from gen.sample import filter_logits, prime
+    from gen.sample import generate
 
-    vocab, model = loaded.vocab, loaded.model
-    model.eval()
-    generator = torch.Generator().manual_seed(rng_seed)
+    vocab = loaded.vocab
     plan = [START, *seed]
     missing = vocab.unknown(plan)
     if missing:
         from gen.tokenize.vocab import describe_unknown
 
         raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw")
-    end, start = vocab.stoi[END], vocab.stoi[START]
-    logits, hidden = prime(model, loaded.warmup_ids or [end], num)
-    texts, done = [""] * num, [False] * num
-    for step in range(len(plan) + max_chars):
-        if step < len(plan):
-            ids = [vocab.stoi[plan[step]]] * num
-        else:
-            scores = filter_logits(logits, temperature, top_k, top_p)
-            scores[:, start] = float("-inf")
-            ids = torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(-1).tolist()
-        for i, tid in enumerate(ids):
-            if done[i] or tid == start:
-                continue
-            if tid == end:
-                done[i] = True
-            else:
-                texts[i] += vocab.tokens[tid]
-        if all(done):
-            break
-        logits, hidden = model.step(torch.tensor(ids), hidden)
-    return texts
+    rule = CharRule(vocab, plan, num)
+    for _ in generate(loaded.model, loaded.warmup_ids or [rule.end], len(plan) + max_chars, num,
+                      temperature, top_k, top_p, rng_seed, rule=rule):
+        pass
+    return rule.texts
 
 
 def sample_chars(loaded, req) -> None:
