@@ -15,11 +15,12 @@ def _bits(nats):
     return None if nats is None or not math.isfinite(nats) else nats / math.log(2)
 
 
-def evaluate_file(path: str, checkpoint: Path | None, as_json: bool, encoding: str, device: str) -> None:
+def evaluate_file(path: str, checkpoint: Path | None, as_json: bool, encoding: str, device: str,
+                  context: int | None = None) -> None:
     import torch
 
     from gen.corpus import load_corpus
-    from gen.evaluate import mean_loss
+    from gen.evaluate import mean_loss, windowed_loss
     from gen.tokenize.vocab import describe_unknown
 
     loaded = ckpt.load_model(ckpt.resolve_run(checkpoint), device="cpu")
@@ -39,15 +40,20 @@ def evaluate_file(path: str, checkpoint: Path | None, as_json: bool, encoding: s
     if len(tokens) < 2:
         raise GenError(f"{path} has too little text the model can score")
     ids = torch.tensor(vocab.encode(tokens), dtype=torch.long)
-    nats, count = mean_loss(loaded.model, ids, "fp32")
+    if context is None:
+        nats, count = mean_loss(loaded.model, ids, "fp32")
+    else:
+        nats, count = windowed_loss(loaded.model, ids, context)
     result = {"file": path, "checkpoint": str(loaded.run), "tokens": count, "skipped": skipped,
+              "context": context,
               "level": vocab.level, "nats_per_token": nats, "bits_per_token": _bits(nats),
               "perplexity": math.exp(nats)}
     if as_json:
         write_out(json.dumps(result) + "\n")
     else:
         write_out(f"{path}: {nats:.4f} nats = {_bits(nats):.4f} bits per {vocab.level} "
-                  f"(perplexity {math.exp(nats):.2f}) over {count:,} tokens\n")
+                  f"(perplexity {math.exp(nats):.2f}) over {count:,} tokens"
+                  + (f", at most {context} tokens of context each" if context else "") + "\n")
 
 
 def describe(run: Path) -> dict:
