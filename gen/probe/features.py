@@ -46,14 +46,6 @@ def text_features(tokens: list[str]) -> dict[str, list[float]]:
     return feats
 
 
-def _tune_state():
-    try:  # the ABC grammar is moving to gen/music/abc/ (DESIGN.md); accept either home
-        from gen.music.abc.grammar import TuneState
-    except ImportError:
-        from gen.music.abc_grammar import TuneState
-    return TuneState
-
-
 def beat_length(meter_tok: str | None):
     """One beat in whole notes: a dotted quarter in 6/8, 9/8, 12/8, else 1/denominator
     (a quarter in 4/4, C and C|... a half in 2/2)."""
@@ -71,7 +63,7 @@ def beat_length(meter_tok: str | None):
 
 def music_features(tokens: list[str]) -> dict[str, list[float]]:
     """ABC-level tokens: position in the bar (beats since the bar line), beat number, header."""
-    TuneState = _tune_state()
+    from gen.music.abc.grammar import TuneState  # gen's one reading of ABC timing
     state = TuneState()
     feats = {name: [] for name in ("position in bar", "beat in bar", "inside header")}
     for tok in tokens:
