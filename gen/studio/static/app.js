@@ -5,6 +5,7 @@
 const $ = (sel, el = document) => el.querySelector(sel);
 const SVGNS = "http://www.w3.org/2000/svg";
 const COLORS = ["#2c5fa8", "#c0392b", "#2e7d32", "#8e44ad", "#d35400", "#16a085", "#7f8c8d"];
+const FILE_NAMES = {abc: "ABC", mid: "MIDI", musicxml: "MusicXML", txt: "tokens"};
 let RUNS = [];           // latest /api/runs rows
 let runsVersion = null;
 
@@ -146,7 +147,7 @@ function renderTunes(msg, out) {
   for (const t of msg.tunes) {
     const score = el("div", {class: "score"});
     if (t.svg) score.innerHTML = t.svg; else score.append(el("pre", {text: t.text}));
-    const links = Object.entries(t.files).map(([ext, url]) => el("a", {href: url, download: "", text: ext === "txt" ? "tokens" : ext.toUpperCase()}));
+    const links = Object.entries(t.files).map(([ext, url]) => el("a", {href: url, download: "", text: FILE_NAMES[ext] || ext}));
     const audio = msg.audio ? null : el("audio", {controls: "", preload: "none", src: t.wav});
     const bar = el("div", {class: "bar"}, el("b", {text: `Tune ${t.index}`}), audio, ...links);
     out.append(el("div", {class: "tune", "data-index": t.index}, bar, score,
