@@ -239,6 +239,45 @@ def test_tunes_come_back_with_scores_and_files(client):
         assert wav.status_code == 200 and wav.content[:4] == b"RIFF" and len(wav.content) > 10000
 
 
+@pytest.fixture(scope="module")
+def notes_client(tmp_path_factory):
+    """A note-level run: a tiny model trained on 20 tunes read as notes (seconds)."""
+    import os
+
+    from starlette.testclient import TestClient
+
+    from gen.studio.app import create_app
+    from gen.tokenize.abc import split_tunes
+
+    root = tmp_path_factory.mktemp("notes") / "runs"
+    corpus = root.parent / "n20.abc"
+    corpus.write_text("".join(split_tunes(IRISH_ABC.read_text())[:20]))
+    old = os.environ.get("GEN_CACHE_DIR")
+    os.environ["GEN_CACHE_DIR"] = str(root.parent / "cache")
+    try:
+        train(corpus, root / "notes", "--kind", "notes")
+    finally:
+        os.environ.pop("GEN_CACHE_DIR") if old is None else os.environ.update(GEN_CACHE_DIR=old)
+    with TestClient(create_app(root)) as c:
+        yield c
+
+
+def test_note_level_pieces_come_back_as_piano_rolls_and_files(notes_client):
+    ev = events(notes_client.post("/api/sample", json={"run": "notes", "num_samples": 2,
+                                                       "length": 60, "rng_seed": 3}))
+    assert ev[0]["kind"] == "notes" and ev[-1]["type"] == "done"
+    pieces = ev[1]["tunes"]
+    assert len(pieces) == 2
+    from gen.tokenize import notes as nt
+
+    for p in pieces:
+        notes = nt.decode(nt.split(p["text"])).notes
+        assert p["svg"].count('class="note"') == len(notes) > 0
+    mid = notes_client.get(pieces[0]["files"]["mid"])
+    assert mid.status_code == 200 and mid.content[:4] == b"MThd"
+    assert notes_client.get(pieces[0]["files"]["txt"]).text == pieces[0]["text"]
+
+
 def test_inside_views(client, probe):
     text = client.post("/api/inside/text", json={"run": "tiny"}).json()["text"]
     assert isinstance(text, str) and text
