@@ -50,10 +50,22 @@ def create_app(runs_root: Path, runs_arg: str | None = None) -> Starlette:
     async def lifespan(app):
         work = Path(tempfile.mkdtemp(prefix="gen-studio-"))
         state["work"], state["batches"] = work, scores.Batches(work)
+        # Importing torch and loading a model take seconds: do it now for the latest run, so
+        # the first press of "Sample" answers at once.
+        threading.Thread(target=warm_up, daemon=True).start()
         try:
             yield
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def warm_up() -> None:
+        try:
+            from gen import checkpoint as ckpt
+            import gen.sample  # noqa: F401
+
+            models.get(ckpt.find_latest(runs_root).resolve())
+        except Exception:  # no runs yet, or a broken one: the page will say so when asked
+            pass
 
     def batches() -> scores.Batches:
         if "batches" not in state:  # no lifespan (a bare TestClient): make the folder now
@@ -147,6 +159,11 @@ def create_app(runs_root: Path, runs_arg: str | None = None) -> Starlette:
                            "wav": f"/api/files/{batch.id}/tune-{i}.wav"}
                           for i, (t, s) in enumerate(zip(items, svgs), 1)]}
 
+    async def warm(request):
+        body = await body_of(request)
+        await run_in_threadpool(model_for, body.get("run"))
+        return JSONResponse({"ready": body.get("run")})
+
     async def files(request):
         batch, name = request.path_params["batch"], request.path_params["name"]
         path = await run_in_threadpool(batches().file, batch, name)
@@ -193,6 +210,7 @@ def create_app(runs_root: Path, runs_arg: str | None = None) -> Starlette:
         Route("/", index),
         Route("/api/runs", list_runs),
         Route("/api/sample", sample, methods=["POST"]),
+        Route("/api/warm", warm, methods=["POST"]),
         Route("/api/files/{batch}/{name}", files),
         Route("/api/inside/{what}", inside_request, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -100,5 +100,15 @@ class Models:
             if have is not None and have.stamp == stamp:
                 return have
             model = Model(ckpt.load_model(run, device="cpu"), stamp, threading.Lock())
+            warm(model.loaded.model)
             self._models[run] = model
             return model
+
+
+def warm(net) -> None:
+    """Two sampling steps on a fresh model: the first forward pass of a process sets up the
+    CPU kernels (about a second here), which should not land on the user's first sample."""
+    from gen.sample import generate
+
+    for _ in generate(net, [0], 2, 1, rng_seed=0):
+        pass

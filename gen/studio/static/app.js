@@ -113,6 +113,7 @@ function fillRunSelects() {
     const keep = sel.value;
     sel.replaceChildren(...RUNS.filter(r => !r.error).map(r => el("option", {value: r.name, text: `${r.name} (${r.kind}, ${r.model})`})));
     if (keep && RUNS.some(r => r.name === keep)) sel.value = keep;
+    if (sel.value !== keep) warm(sel);
   }
   const box = $("#gradient-runs"), checked = new Set([...box.querySelectorAll("input:checked")].map(i => i.value));
   box.replaceChildren(...RUNS.filter(r => !r.error && r.trained).map(r =>
@@ -163,6 +164,8 @@ async function sample(ev) {
   $("#sample-meta").hidden = true;
   $("#sample-notice").hidden = true;
   button.disabled = true;
+  $("#sample-status").textContent = "";
+  delete form.dataset.firstMs;
   const t0 = performance.now();
   let pres = [];
   try {
@@ -211,6 +214,9 @@ async function sample(ev) {
     button.disabled = false;
   }
 }
+
+// Load the chosen run in the background, so pressing a button does not wait for it.
+function warm(sel) { if (sel.value) api("/api/warm", {run: sel.value}).catch(() => {}); }
 
 // ---- look inside ----------------------------------------------------------------------------
 
@@ -289,6 +295,7 @@ function route() {
 window.addEventListener("hashchange", route);
 $("#sample-form").addEventListener("submit", sample);
 $("#inside-form").addEventListener("submit", lookInside);
+for (const sel of document.querySelectorAll(".run-select")) sel.addEventListener("change", () => warm(sel));
 $("#unit").addEventListener("change", () => showUnit(Number($("#unit").value)));
 $("#gradient-button").addEventListener("click", measureGradients);
 route();
