@@ -104,6 +104,7 @@ def create_app(runs_root: Path, runs_arg: str | None = None) -> Starlette:
         return JSONResponse(await run_in_threadpool(work))
 
     async def sample(request):
+        t0 = time.perf_counter()
         body = await body_of(request)
         opts = sampling.parse_options(body)
         model = await run_in_threadpool(model_for, body.get("run"))
@@ -123,7 +124,6 @@ def create_app(runs_root: Path, runs_arg: str | None = None) -> Starlette:
             raise
 
         async def stream():
-            t0 = time.perf_counter()
             try:
                 yield json.dumps(start) + "\n"
                 if kind == "text":
