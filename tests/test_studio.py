@@ -111,7 +111,7 @@ def client(runs_root):
 
     from gen.studio.app import create_app
 
-    with TestClient(create_app(runs_root, "ckpts")) as c:
+    with TestClient(create_app(runs_root, "ckpts"), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -209,6 +209,15 @@ def test_body_that_is_not_json_is_a_400(client):
     assert resp.status_code == 400 and "JSON" in resp.json()["error"]
 
 
+def test_other_sites_cannot_drive_the_studio(client):
+    # a cross-site form post (text/plain, no preflight) is refused before any work
+    resp = client.post("/api/sample", content=json.dumps({"run": "tiny"}),
+                       headers={"content-type": "text/plain"})
+    assert resp.status_code == 400 and "JSON" in resp.json()["error"]
+    # a request addressed to another name (DNS rebinding) is refused
+    assert client.get("/api/runs", headers={"host": "evil.example:8765"}).status_code == 400
+
+
 def test_unknown_file_and_route_are_404_json(client):
     assert client.get("/api/files/abc/tune-1.abc").status_code == 404
     resp = client.get("/api/files/abc/..%2F..%2Fetc%2Fpasswd")
@@ -258,7 +267,7 @@ def notes_client(tmp_path_factory):
         train(corpus, root / "notes", "--kind", "notes")
     finally:
         os.environ.pop("GEN_CACHE_DIR") if old is None else os.environ.update(GEN_CACHE_DIR=old)
-    with TestClient(create_app(root)) as c:
+    with TestClient(create_app(root), base_url="http://127.0.0.1") as c:
         yield c
 
 

@@ -45,7 +45,7 @@ def run(runs: Path, port: int, host: str, open_browser: bool) -> None:
         import webbrowser
 
         webbrowser.open(url)
-    config = uvicorn.Config(create_app(runs, str(runs)), log_level="warning", access_log=False)
+    config = uvicorn.Config(create_app(runs, str(runs), host), log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     try:
         # uvicorn handles Ctrl-C (finishes open requests, runs shutdown), then raises SIGINT

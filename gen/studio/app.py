@@ -21,6 +21,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import Mount, Route
@@ -37,7 +39,7 @@ class Busy(GenError):
     """Too many samples running at once: 429, try again."""
 
 
-def create_app(runs_root: Path, runs_arg: str | None = None) -> Starlette:
+def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.0.1") -> Starlette:
     """The app serving runs under ``runs_root``; ``runs_arg`` is how the user wrote that folder
     (used in the `gen sample -c ...` lines the page shows)."""
     runs_arg = runs_arg if runs_arg is not None else str(runs_root)
@@ -74,6 +76,10 @@ def create_app(runs_root: Path, runs_arg: str | None = None) -> Starlette:
         return state["batches"]
 
     async def body_of(request: Request) -> dict:
+        # JSON only: another web site's page cannot send that without the browser asking this
+        # server first (CORS preflight, which it does not answer), so it cannot drive the studio.
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise GenError("send the request body as JSON (Content-Type: application/json)")
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -215,6 +221,11 @@ def create_app(runs_root: Path, runs_arg: str | None = None) -> Starlette:
         Route("/api/inside/{what}", inside_request, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan,
+    # Answer only requests addressed to this server by name (a web page that points a name it
+    # controls at 127.0.0.1, DNS rebinding, gets 400).
+    # Serving every interface (--host 0.0.0.0) means being reached by names we cannot know.
+    hosts = ["*"] if host in ("0.0.0.0", "::") else ["127.0.0.1", "localhost", "[::1]", host]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=hosts)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                      exception_handlers={GenError: gen_error, HTTPException: http_error,
                                          Exception: crash})
