@@ -12,7 +12,7 @@ pytest.importorskip("playwright")
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from test_studio import LiveServer, runs_root  # noqa: E402,F401  (the fixture is reused)
+from test_studio import LiveServer, probe, runs_root  # noqa: E402,F401  (fixtures reused)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
@@ -105,4 +105,31 @@ def test_a_tune_renders_as_a_score_with_notes_and_audio(page):
     else:
         assert "playback needs" in page.inner_text("#sample-notice")
     assert page.locator(".tune a", has_text="MIDI").count() == 2
+    assert page.problems == []
+
+
+def test_look_inside_colours_the_passage_and_draws_gradient_curves(page, probe):  # noqa: F811
+    page.goto(page.base + "/#inside")
+    page.wait_for_selector('#view-inside select option[value="tiny"]', state="attached")
+    page.select_option("#view-inside select", "tiny")
+    page.fill("#inside-form textarea", "ROMEO: O Juliet")
+    page.click("#inside-form button")
+    page.wait_for_selector("#features tbody tr")
+    spans = page.locator("#surprise span")
+    shown = "".join(spans.all_inner_texts())  # the probe may leave out the first token
+    assert "ROMEO: O Juliet".endswith(shown) and len(shown) >= len("ROMEO: O Juliet") - 1
+    assert "bits" in spans.first.get_attribute("title")
+    unit = page.get_attribute("#features tbody tr", "data-unit")
+    page.wait_for_function(f"document.querySelector('#unit').value === '{unit}'")
+    assert page.locator("#activation span").count() == spans.count()
+    page.fill("#unit", "7")
+    page.dispatch_event("#unit", "change")
+    page.wait_for_function("document.querySelector('#unit-note').textContent.includes('unit 7 of 32')")
+    for run in ("tiny", "rnn"):
+        page.check(f'#gradient-runs input[value="{run}"]')
+    page.click("#gradient-button")
+    page.wait_for_selector("#gradient-chart svg polyline")
+    assert page.locator("#gradient-chart svg polyline").count() == 2
+    legend = page.inner_text("#gradient-chart")
+    assert "tiny (lstm)" in legend and "rnn (rnn)" in legend
     assert page.problems == []

@@ -16,9 +16,17 @@ MAX_TEXT = 4000      # characters of passage per request
 MAX_K = 300          # steps back for the gradient curve
 
 
+def _probe():
+    try:
+        import gen.probe as probe
+    except ImportError:
+        raise GenError("looking inside needs gen.probe, which this gen does not have") from None
+    return probe
+
+
 def passage(model, text: str | None) -> str:
     """The user's passage, or the run's validation text when none is given."""
-    import gen.probe as probe
+    probe = _probe()
 
     if text is None or text == "":
         with model.lock:
@@ -32,7 +40,7 @@ def passage(model, text: str | None) -> str:
 
 
 def surprise(model, text: str) -> dict:
-    import gen.probe as probe
+    probe = _probe()
 
     with model.lock:
         pairs = probe.surprise(model.loaded, text)
@@ -40,7 +48,7 @@ def surprise(model, text: str) -> dict:
 
 
 def features(model, text: str, top: int = 8) -> list[dict]:
-    import gen.probe as probe
+    probe = _probe()
 
     with model.lock:
         rows = probe.feature_units(model.loaded, text, top=top)
@@ -49,7 +57,7 @@ def features(model, text: str, top: int = 8) -> list[dict]:
 
 
 def gradient(model, text: str, max_k: int = MAX_K) -> list[list[float]]:
-    import gen.probe as probe
+    probe = _probe()
 
     if not 1 <= max_k <= MAX_K:
         raise GenError(f"max_k must be between 1 and {MAX_K}")
@@ -67,7 +75,7 @@ class Activations:
         self.keep = keep
 
     def unit(self, model, text: str, unit: int | None) -> dict:
-        import gen.probe as probe
+        probe = _probe()
 
         key = (id(model), model.stamp, text)
         with self._guard:
