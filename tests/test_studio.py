@@ -287,6 +287,11 @@ def test_note_level_pieces_come_back_as_piano_rolls_and_files(notes_client):
     assert notes_client.get(pieces[0]["files"]["txt"]).text == pieces[0]["text"]
 
 
+def test_a_bad_abc_seed_is_a_400(client):
+    resp = client.post("/api/sample", json={"run": "tunes", "seed": "K:D\n|:A B c \u2603"})
+    assert resp.status_code == 400 and "seed" in resp.json()["error"]
+
+
 def test_inside_views(client, probe):
     text = client.post("/api/inside/text", json={"run": "tiny"}).json()["text"]
     assert isinstance(text, str) and text

@@ -45,7 +45,8 @@ def run(runs: Path, port: int, host: str, open_browser: bool) -> None:
         import webbrowser
 
         webbrowser.open(url)
-    config = uvicorn.Config(create_app(runs, str(runs), host), log_level="warning", access_log=False)
+    config = uvicorn.Config(create_app(runs, str(runs), host), log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=3)  # Ctrl-C does not wait on a long sample
     server = uvicorn.Server(config)
     try:
         # uvicorn handles Ctrl-C (finishes open requests, runs shutdown), then raises SIGINT
