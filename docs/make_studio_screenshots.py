@@ -69,8 +69,7 @@ def main() -> None:
             page.click("#gradient-button")
             page.wait_for_selector("#gradient-chart svg polyline", timeout=300000)
             time.sleep(0.3)
-            page.set_viewport_size({"width": 1180, "height": 1500})
-            page.screenshot(path=str(a.out / "studio-inside.png"), full_page=False)
+            page.screenshot(path=str(a.out / "studio-inside.png"), full_page=True)
         browser.close()
     server.should_exit = True
 

@@ -237,6 +237,7 @@ async function showUnit(unit) {
   try {
     const data = await api("/api/inside/unit", {run: s.run, text: s.text, unit});
     $("#unit").value = data.unit;
+    for (const tr of document.querySelectorAll("#features tbody tr")) tr.classList.toggle("chosen", Number(tr.dataset.unit) === data.unit);
     $("#unit").max = data.units - 1;
     $("#unit-note").textContent = `layer ${Math.floor(data.unit / data.hidden) + 1}, unit ${data.unit % data.hidden} of ${data.hidden} (${data.units} in all)`;
     colourPassage($("#activation"), data.tokens, data.values, actColour, v => `activation ${v.toFixed(3)}`);
