@@ -149,12 +149,14 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
     def music_batch(model, opts) -> dict:
         store = batches()
         folder = sampling.new_workdir(store.root)
-        items = sampling.music_samples(model, opts, folder)
         kind = model.loaded.meta["corpus"]["kind"]
-        if kind == "abc":
-            svgs = scores.abc_svgs(items, folder)
-        else:
-            svgs = [scores.piano_roll(t) for t in items]
+        try:
+            items = sampling.music_samples(model, opts, folder)
+            svgs = scores.abc_svgs(items, folder) if kind == "abc" else \
+                [scores.piano_roll(t) for t in items]
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # a bad seed leaves no folder behind
+            raise
         batch = store.add(folder, kind, items)
         files = ["abc", "mid", "musicxml"] if kind == "abc" else ["mid", "musicxml", "txt"]
         return {"type": "tunes", "batch": batch.id, "audio": scores.audio_note(),
