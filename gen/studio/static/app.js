@@ -216,7 +216,10 @@ async function sample(ev) {
 }
 
 // Load the chosen run in the background, so pressing a button does not wait for it.
-function warm(sel) { if (sel.value) api("/api/warm", {run: sel.value}).catch(() => {}); }
+function warm(sel) {
+  const run = RUNS.find(r => r.name === sel.value);
+  if (run && run.trained) api("/api/warm", {run: run.name}).catch(() => {});
+}
 
 // ---- look inside ----------------------------------------------------------------------------
 
