@@ -127,11 +127,14 @@ def eval_(
     checkpoint: Optional[Path] = CKPT,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     encoding: str = typer.Option("utf-8", help="Text encoding of FILE."),
+    context: Optional[int] = typer.Option(None, help="Score each token from at most N tokens before it, as windowed models are scored (nanoGPT: 256): the targets are cut into consecutive windows of N, each run from a zero state over the N tokens before its targets. Default: one pass over the whole file with the state carried."),
 ):
     """How well a model predicts FILE: loss in nats and bits per token."""
     from gen.commands.inspect import evaluate_file
 
-    evaluate_file(file, checkpoint, as_json, encoding, "cpu")
+    if context is not None and context < 1:
+        raise GenError("--context must be at least 1")
+    evaluate_file(file, checkpoint, as_json, encoding, "cpu", context)
 
 
 @app.command()
@@ -170,6 +173,27 @@ def plot(
 
 
 @app.command()
+def probe(
+    checkpoint: Optional[Path] = CKPT,
+    text: Optional[str] = typer.Option(None, "--text", help="Text to look at (default: a passage of the run's validation text)."),
+    text_file: Optional[Path] = typer.Option(None, "--file", help="Read the text from a file."),
+    unit: Optional[int] = typer.Option(None, "--unit", help="Show this hidden unit's activation per token (unit = layer x hidden + index)."),
+    features: bool = typer.Option(False, "--features", help="List the units that best track simple features (quotes, line position, bar position...)."),
+    gradients: bool = typer.Option(False, "--gradients", help="How the gradient of the loss fades over k steps back (vanishing gradients)."),
+    max_k: int = typer.Option(300, "--max-k", help="With --gradients: steps back to measure."),
+    top: int = typer.Option(8, "--top", help="With --features: units to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Look inside a model: surprise per token (default), a unit's activation, feature units,
+    gradient decay."""
+    from gen.commands.probe import run as run_probe
+
+    if max_k < 0 or top < 1:
+        raise GenError("--max-k must be at least 0 and --top at least 1")
+    run_probe(checkpoint, text, text_file, unit, features, gradients, max_k, top, as_json)
+
+
+@app.command()
 def corpora(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """List bundled corpora: the repository's corpora/ folder and music21's collections."""
     from gen.commands.music import list_corpora
@@ -203,6 +227,22 @@ def render(
     from gen.commands.music import render as run_render
 
     run_render(file, to, output, quiet)
+
+
+@app.command()
+def bench(
+    model: str = typer.Option("2x256", help="Model shape LAYERSxHIDDEN (LSTM, embedding 256)."),
+    rounds: int = typer.Option(3, help="Interleaved rounds; each figure is the median."),
+    steps: int = typer.Option(20, help="Training steps per round (batch 32 x 64)."),
+    chars: int = typer.Option(3000, help="Characters sampled per round by one stream."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON on stdout."),
+):
+    """Training and sampling speed on the bundled Shakespeare, measured in one process."""
+    if min(rounds, steps, chars) < 1:
+        raise GenError("--rounds, --steps and --chars must be at least 1")
+    from gen.bench import run_bench
+
+    run_bench(model, rounds, steps, chars, as_json)
 
 
 @app.command()

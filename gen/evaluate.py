@@ -61,5 +61,38 @@ def _score(model, data, precision, seq_len, device) -> tuple[float, int]:
     return total, count
 
 
+@torch.no_grad()
+def windowed_loss(model: RNNLM, ids: torch.Tensor, context: int, batch: int = 64) -> tuple[float, int]:
+    """(nats per token, tokens scored) with at most ``context`` tokens of context per token.
+
+    The targets ids[1:] are cut into consecutive windows of ``context`` targets; a window's
+    inputs are the ``context`` tokens just before its targets, run from a zero state. So the
+    j-th target of a window sees j tokens (1..context), and every token after the first is
+    scored exactly once: nanoGPT's way of scoring a model with a fixed block size."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    n = len(ids) - 1
+    full = n // context
+    total = 0.0
+    try:
+        # Window k spans ids[k*context : (k+1)*context + 1]: inputs then targets shifted by one.
+        starts = torch.arange(full) * context
+        for i in range(0, full, batch):
+            rows = starts[i: i + batch, None] + torch.arange(context + 1)
+            total += _window_sum(model, ids[rows].t().to(device))
+        if n % context:
+            total += _window_sum(model, ids[full * context:].view(-1, 1).to(device))
+    finally:
+        model.train(was_training)
+    return (total / n if n > 0 else float("nan")), max(n, 0)
+
+
+def _window_sum(model: RNNLM, windows: torch.Tensor) -> float:
+    logits, _ = model(windows[:-1])  # hidden=None: every window from a zero state
+    return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), windows[1:].reshape(-1),
+                           reduction="sum").item()
+
+
 def bits(nats: float) -> float:
     return nats / math.log(2)

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import types
 from pathlib import Path
 
 import pytest
@@ -47,7 +46,7 @@ def train(corpus: Path, out: Path, *extra: str) -> Path:
 @pytest.fixture(scope="session")
 def runs_root(tmp_path_factory, tiny_run, small_text) -> Path:
     """A runs folder: the shared tiny text run, a tiny ABC run and a tiny plain RNN."""
-    from gen.tokenize.abc import split_tunes
+    from gen.music.abc.lexer import split_tunes
 
     root = tmp_path_factory.mktemp("studio") / "runs"
     shutil.copytree(tiny_run, root / "tiny")
@@ -56,53 +55,6 @@ def runs_root(tmp_path_factory, tiny_run, small_text) -> Path:
     train(corpus, root / "tunes")
     train(small_text, root / "rnn", "--cell", "rnn")
     return root
-
-
-def stub_probe() -> types.ModuleType:
-    """Stand-in for gen.probe (written by another helper) while it has not landed: the same
-    signatures and types, values from the model where that is cheap."""
-    import torch
-
-    from gen.errors import GenError
-    from gen.tokenize import split_text
-
-    probe = types.ModuleType("gen.probe")
-
-    def tokens_of(loaded, text):
-        toks = split_text(text, loaded.vocab.level)
-        if loaded.vocab.unknown(toks):
-            raise GenError("the text has characters the model never saw")
-        return toks
-
-    def surprise(loaded, text):
-        return [(t, 1.5) for t in tokens_of(loaded, text)]
-
-    def activations(loaded, text):
-        toks = tokens_of(loaded, text)
-        m = loaded.meta["model"]
-        return toks, torch.linspace(-1, 1, len(toks) * m["layers"] * m["hidden"]).view(len(toks), -1)
-
-    def feature_units(loaded, text, top=8):
-        return [{"unit": 3, "feature": "inside quotes", "corr": 0.42}]
-
-    def gradient_decay(loaded, text, max_k=300):
-        tokens_of(loaded, text)
-        return [(k, 0.9 ** k) for k in range(max_k + 1)]
-
-    def default_text(loaded, chars=2000):
-        return "First Citizen:\nBefore we proceed any further, hear me speak.\n"[:chars]
-
-    for f in (surprise, activations, feature_units, gradient_decay, default_text):
-        setattr(probe, f.__name__, f)
-    return probe
-
-
-@pytest.fixture
-def probe(monkeypatch):
-    try:
-        import gen.probe as real  # noqa: F401
-    except ImportError:
-        monkeypatch.setitem(sys.modules, "gen.probe", stub_probe())
 
 
 @pytest.fixture
@@ -256,7 +208,7 @@ def notes_client(tmp_path_factory):
     from starlette.testclient import TestClient
 
     from gen.studio.app import create_app
-    from gen.tokenize.abc import split_tunes
+    from gen.music.abc.lexer import split_tunes
 
     root = tmp_path_factory.mktemp("notes") / "runs"
     corpus = root.parent / "n20.abc"
@@ -277,7 +229,7 @@ def test_note_level_pieces_come_back_as_piano_rolls_and_files(notes_client):
     assert ev[0]["kind"] == "notes" and ev[-1]["type"] == "done"
     pieces = ev[1]["tunes"]
     assert len(pieces) == 2
-    from gen.tokenize import notes as nt
+    from gen.music.notes import tokens as nt
 
     for p in pieces:
         notes = nt.decode(nt.split(p["text"])).notes
@@ -292,7 +244,7 @@ def test_a_bad_abc_seed_is_a_400(client):
     assert resp.status_code == 400 and "seed" in resp.json()["error"]
 
 
-def test_inside_views(client, probe):
+def test_inside_views(client):
     text = client.post("/api/inside/text", json={"run": "tiny"}).json()["text"]
     assert isinstance(text, str) and text
     s = client.post("/api/inside/surprise", json={"run": "tiny", "text": "ROMEO: O"}).json()
@@ -301,7 +253,7 @@ def test_inside_views(client, probe):
     assert u["units"] == 32 and u["unit"] == 5 and len(u["values"]) == len(u["tokens"])
     f = client.post("/api/inside/features", json={"run": "tiny", "text": text}).json()["features"]
     assert all(0 <= r["unit"] < 32 and isinstance(r["feature"], str) for r in f)
-    g = client.post("/api/inside/gradient", json={"run": "tiny", "text": text, "max_k": 20}).json()
+    g = client.post("/api/inside/gradient", json={"run": "tiny", "max_k": 20}).json()
     ks = [k for k, _ in g["curve"]]
     assert g["cell"] == "lstm" and ks == sorted(ks) and ks[0] == 0 and all(v >= 0 for _, v in g["curve"])
 
@@ -313,7 +265,7 @@ def test_inside_views(client, probe):
     ("gradient", {"run": "tiny", "text": "ROMEO", "max_k": 10**5}, "max_k"),
     ("surprise", {"run": "../tiny", "text": "ROMEO"}, "refused"),
 ])
-def test_bad_inside_requests(client, probe, what, body, words):
+def test_bad_inside_requests(client, what, body, words):
     resp = client.post(f"/api/inside/{what}", json=body)
     assert resp.status_code == 400 and words in resp.json()["error"]
 

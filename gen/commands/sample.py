@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +58,11 @@ def run(req: SampleRequest) -> None:
             log(f"rng seed {req.rng_seed} (pass --rng-seed {req.rng_seed} to repeat this sample)")
     kind = loaded.meta["corpus"]["kind"]
     if kind != "text":
-        from gen.music.generate import sample_music
+        from importlib import import_module
 
-        sample_music(loaded, req)
+        # Each music path brings its own sampler (a Rule on the one loop, a writer).
+        import_module({"abc": "gen.music.abc.sample", "notes": "gen.music.notes.sample"}[kind]).sample(
+            loaded, req)
         return
     sample_text(loaded, req)
 
@@ -98,10 +101,10 @@ def sample_text(loaded, req: SampleRequest) -> None:
     length = req.length if req.length is not None else 500
     out = TextSink(req.output, req.num_samples, req.stop)
     out.begin(shown)
+    tokens = vocab.tokens
     for token in generate(loaded.model, seed_ids, length, req.num_samples, req.temperature,
                           req.top_k, req.top_p, req.rng_seed):
-        pieces = [vocab.tokens[i] for i in token.tolist()]
-        if out.add(pieces):
+        if out.add([tokens[i] for i in token.tolist()]):
             break
     out.finish()
     if req.output is not None and not req.quiet:
@@ -110,15 +113,24 @@ def sample_text(loaded, req: SampleRequest) -> None:
 
 class TextSink:
     """Collects generated text per stream. One sample streams straight to stdout; several are
-    printed one after another, each under a separator line, once the batch is done."""
+    printed one after another, each under a separator line, once the batch is done.
+
+    Streamed text is flushed at most every ``FLUSH_S`` seconds (the first piece at once): a
+    write and flush per character costs a system call per character, a real share of the time
+    at thousands of characters a second, while 20 updates a second look continuous."""
+
+    FLUSH_S = 0.05
 
     def __init__(self, output: Path | None, n: int, stop: str | None):
         self.output, self.n, self.stop = output, n, stop
-        self.texts = [""] * n
+        self.pieces: list[list[str]] = [[] for _ in range(n)]  # without --stop: joined at the end
+        self.texts = [""] * n  # with --stop
         self.done = [False] * n
-        self.written = 0  # characters of sample 0 already streamed
+        self.written = 0  # characters of sample 0 already streamed (with --stop)
         self.stream = output is None and n == 1
         self.hold = len(stop) - 1 if stop else 0
+        self.pending: list[str] = []  # streamed text not yet flushed
+        self.last_flush: float | None = None
 
     def begin(self, seed: str) -> None:
         self.seed = seed
@@ -127,31 +139,47 @@ class TextSink:
 
     def add(self, pieces: list[str]) -> bool:
         """Append one token per stream; True when every stream has hit the stop string."""
+        if not self.stop:
+            for kept, piece in zip(self.pieces, pieces):
+                kept.append(piece)
+            if self.stream:
+                self._emit(pieces[0])
+            return False
         for i, piece in enumerate(pieces):
             if self.done[i]:
                 continue
             self.texts[i] += piece
             # Only the new piece and the few characters before it can complete the stop string;
             # searching the whole text each step would make long samples quadratic.
-            if self.stop:
-                at = self.texts[i].find(self.stop, max(0, len(self.texts[i]) - len(piece) - self.hold))
-                if at >= 0:
-                    self.texts[i] = self.texts[i][:at]
-                    self.done[i] = True
+            at = self.texts[i].find(self.stop, max(0, len(self.texts[i]) - len(piece) - self.hold))
+            if at >= 0:
+                self.texts[i] = self.texts[i][:at]
+                self.done[i] = True
         if self.stream:
             # Hold back a possible prefix of the stop string until we know it is not one.
             upto = len(self.texts[0]) if self.done[0] else max(self.written, len(self.texts[0]) - self.hold)
             if upto > self.written:
-                write_out(self.texts[0][self.written: upto])
+                self._emit(self.texts[0][self.written: upto])
                 self.written = upto
         return all(self.done)
 
+    def _emit(self, text: str) -> None:
+        self.pending.append(text)
+        now = time.monotonic()
+        if self.last_flush is None or now - self.last_flush >= self.FLUSH_S:
+            write_out("".join(self.pending))
+            self.pending.clear()
+            self.last_flush = now
+
     def finish(self) -> None:
+        texts = self.texts if self.stop else ["".join(p) for p in self.pieces]
         if self.stream:
-            write_out(self.texts[0][self.written:] + ("" if self.texts[0].endswith("\n") else "\n"))
+            rest = "".join(self.pending) + (texts[0][self.written:] if self.stop else "")
+            ends = (self.seed + texts[0]).endswith("\n")
+            write_out(rest + ("" if ends else "\n"))
             return
         parts = []
-        for i, text in enumerate(self.texts):
+        for i, text in enumerate(texts):
             if self.n > 1:
                 parts.append(f"{'' if i == 0 else chr(10)}----- sample {i + 1} of {self.n} -----\n")
             body = self.seed + text

@@ -185,6 +185,12 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
 
         def work():
             model = model_for(body.get("run"))
+            if what == "gradient":
+                # No passage: the probe picks a stretch of validation text as long as it needs.
+                text = inside.passage(model, body.get("text")) if body.get("text") else None
+                max_k = sampling._number(body, "max_k", int, inside.MAX_K)
+                return {"run": body.get("run"), "cell": model.loaded.meta["model"]["cell"],
+                        "curve": inside.gradient(model, text, max_k)}
             text = inside.passage(model, body.get("text"))
             if what == "text":
                 return {"text": text}
@@ -195,10 +201,6 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
             if what == "unit":
                 unit = sampling._number(body, "unit", int, None)
                 return acts.unit(model, text, unit)
-            if what == "gradient":
-                max_k = sampling._number(body, "max_k", int, inside.MAX_K)
-                return {"run": body.get("run"), "cell": model.loaded.meta["model"]["cell"],
-                        "curve": inside.gradient(model, text, max_k)}
             raise runs.NotFound(f"no look-inside view {what!r}")
         return JSONResponse(await run_in_threadpool(work))
 

@@ -56,7 +56,7 @@ def features(model, text: str, top: int = 8) -> list[dict]:
             for r in rows]
 
 
-def gradient(model, text: str, max_k: int = MAX_K) -> list[list[float]]:
+def gradient(model, text: str | None, max_k: int = MAX_K) -> list[list[float]]:
     probe = _probe()
 
     if not 1 <= max_k <= MAX_K:

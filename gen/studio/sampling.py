@@ -142,8 +142,9 @@ def text_steps(model, o: Options):
 def music_samples(model, o: Options, workdir: Path) -> list[str]:
     """Whole tunes (ABC text) or pieces (note tokens, one string each) from the `gen sample`
     machinery, written to a file in ``workdir`` and read back."""
+    from importlib import import_module
+
     from gen.commands.sample import SampleRequest
-    from gen.music.generate import sample_music
 
     kind = model.loaded.meta["corpus"]["kind"]
     out = workdir / ("tunes.abc" if kind == "abc" else "piece.txt")
@@ -152,13 +153,15 @@ def music_samples(model, o: Options, workdir: Path) -> list[str]:
                         num_samples=o.num_samples, stop=None, rng_seed=o.rng_seed, output=out,
                         device="cpu", quiet=True,
                         music=dict(key=None, bpm=None, instrument=None, free=False))
+    # The sampler `gen sample` uses for this kind of run (a Rule on the one loop, a writer).
+    sampler = import_module({"abc": "gen.music.abc.sample", "notes": "gen.music.notes.sample"}[kind])
     with model.lock:
-        sample_music(model.loaded, req)
+        sampler.sample(model.loaded, req)
     if kind == "abc":
-        from gen.tokenize.abc import split_tunes
+        from gen.music.abc.lexer import split_tunes
 
         return split_tunes(out.read_text())
-    from gen.music.notes_write import numbered
+    from gen.music.notes.write import numbered
 
     return [numbered(out, i, o.num_samples).read_text() for i in range(o.num_samples)]
 

@@ -74,7 +74,7 @@ def abc_svgs(tunes: list[str], folder: Path) -> list[str | None]:
 
 def piano_roll(text: str, width: int = 900) -> str:
     """A piano roll of note-level tokens as SVG: one bar per note, bar lines, pitch names."""
-    from gen.tokenize import notes as nt
+    from gen.music.notes import tokens as nt
 
     dec = nt.decode(nt.split(text))
     if not dec.notes:
@@ -162,12 +162,12 @@ class Batches:
             if ext in ("abc", "txt"):
                 path.write_text(item)
             else:
-                from gen.music.abc_write import write_scores
+                from gen.music.abc.write import write_scores
 
                 write_scores([item], path)
         else:
-            from gen.music.notes_write import write
-            from gen.tokenize import notes as nt
+            from gen.music.notes import tokens as nt
+            from gen.music.notes.write import write
 
             if ext == "txt":
                 path.write_text(item)

@@ -1,0 +1,160 @@
+"""The sampler's one-token stepper equals the full-sequence forward, and sampling through it draws
+the same tokens as the per-token nn.LSTM path it replaced."""
+
+import pytest
+import torch
+
+from gen.model import CELLS, ModelConfig, RNNLM
+from gen.sample import Rule, filter_logits, generate, prime, sample_ids
+from gen.stepper import Stepper
+
+
+def _model(cell, one_hot, layers, vocab=13, hidden=12):
+    torch.manual_seed(layers * 10 + CELLS.index(cell))
+    model = RNNLM(ModelConfig(vocab_size=vocab, cell=cell, layers=layers, hidden=hidden,
+                              embed_dim=7, one_hot=one_hot)).eval()
+    with torch.no_grad():  # away from init (irnn starts at identity, zero bias): every term counts
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    return model
+
+
+def _parts(hidden):
+    return hidden if isinstance(hidden, tuple) else (hidden,)
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+@pytest.mark.parametrize("one_hot", [False, True])
+@pytest.mark.parametrize("cell", CELLS)
+def test_stepping_equals_the_full_sequence_forward(cell, one_hot, layers):
+    model = _model(cell, one_hot, layers)
+    T, B = 9, 3
+    x = torch.randint(0, 13, (T, B))
+    start = model.init_hidden(B)
+    start = tuple(torch.randn_like(h) for h in start) if isinstance(start, tuple) else torch.randn_like(start)
+    with torch.no_grad():
+        want_logits, want_hidden = model(x, start)
+    stepper = Stepper(model, B)
+    stepper.load_state(start)
+    got = torch.stack([stepper.step(x[t]).clone() for t in range(T)])
+    torch.testing.assert_close(got, want_logits, atol=1e-5, rtol=1e-5)
+    for a, b in zip(_parts(stepper.state()), _parts(want_hidden)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_a_one_stream_state_is_shared_by_every_stream():
+    model = _model("lstm", False, 2)
+    with torch.no_grad():
+        _, hidden = model(torch.tensor([[1], [2], [3]]))
+    stepper = Stepper(model, 4)
+    stepper.load_state(hidden)
+    logits = stepper.step(torch.tensor([5, 5, 5, 5]))
+    assert torch.allclose(logits, logits[:1].expand(4, -1))
+    with torch.no_grad():
+        want, _ = model.step(torch.tensor([5]), hidden)
+    torch.testing.assert_close(logits[0], want[0], atol=1e-5, rtol=1e-5)
+
+
+def test_sample_ids_draws_what_multinomial_draws():
+    torch.manual_seed(0)
+    probs = torch.randn(5, 30).softmax(-1)
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    noise = torch.empty_like(probs)
+    for _ in range(50):
+        want = torch.multinomial(probs, 1, generator=g1).squeeze(-1)
+        assert torch.equal(sample_ids(probs, g2, noise), want)
+
+
+@torch.no_grad()
+def reference_generate(model, seed_ids, length, num_samples=1, temperature=1.0, top_k=None,
+                       top_p=None, rng_seed=None, rule=None):
+    """The loop as it was before the stepper: nn.LSTM called with T=1 per token, multinomial."""
+    model.eval()
+    generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
+    logits, hidden = prime(model, seed_ids, num_samples)
+    logits = logits.contiguous()
+    for _ in range(length):
+        forced = rule.forced() if rule is not None else None
+        scores = logits.float()
+        if rule is not None:
+            scores = rule.scores(scores)
+            scores[torch.isneginf(scores).all(-1)] = 0.0
+        probs = filter_logits(scores, temperature, top_k, top_p).softmax(-1)
+        token = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+        if forced is not None:
+            token = torch.tensor([d if f is None else f for f, d in zip(forced, token.tolist())])
+        yield token
+        if rule is not None:
+            rule.advance(token.tolist())
+            if rule.done():
+                return
+        logits, hidden = model.step(token, hidden)
+
+
+class EvenOnlyUntilForced(Rule):
+    """Masks odd ids, forces id 3 into stream 0 every fifth step, stops after 17 steps."""
+
+    def __init__(self):
+        self.n = 0
+
+    def forced(self):
+        return [3, None] if self.n % 5 == 4 else None
+
+    def scores(self, logits):
+        logits[:, 1::2] = float("-inf")
+        return logits
+
+    def advance(self, ids):
+        self.n += 1
+
+    def done(self):
+        return self.n >= 17
+
+
+@pytest.mark.parametrize("options", [
+    dict(num_samples=1, temperature=1.0),
+    dict(num_samples=1, temperature=0.8),
+    dict(num_samples=4, temperature=1.3),
+    dict(num_samples=2, temperature=0.7, top_k=5),
+    dict(num_samples=3, temperature=1.0, top_p=0.8),
+])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_sampled_tokens_equal_the_per_token_nn_path(cell, options):
+    model = _model(cell, False, 2, vocab=20, hidden=16)
+    args = (model, [1, 4, 2, 7], 200)
+    got = torch.stack(list(generate(*args, rng_seed=11, **options)))
+    want = torch.stack(list(reference_generate(*args, rng_seed=11, **options)))
+    assert torch.equal(got, want)
+
+
+def test_a_rule_sees_the_same_steps_as_before():
+    model = _model("lstm", True, 2, vocab=20, hidden=16)
+    args = (model, [2, 4], 100)
+    got = torch.stack(list(generate(*args, num_samples=2, temperature=0.9, rng_seed=5,
+                                    rule=EvenOnlyUntilForced())))
+    want = torch.stack(list(reference_generate(*args, num_samples=2, temperature=0.9, rng_seed=5,
+                                               rule=EvenOnlyUntilForced())))
+    assert len(got) == 17 and torch.equal(got, want)
+    assert got[4, 0] == 3 and (got[:, 1] % 2 == 0).all()
+
+
+def test_generate_restores_the_thread_count():
+    model = _model("lstm", False, 1)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)  # one stream runs on 1 thread: the loop changes it, then restores
+        list(generate(model, [1, 2], 5, num_samples=1, rng_seed=0))
+        list(generate(model, [1, 2], 5, num_samples=16, rng_seed=0))
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("extra", [[], ["-N", "3", "--top-k", "10"], ["--stop", "\\n\\n", "-t", "1.2"]])
+def test_cli_text_is_unchanged_by_the_stepper(gen, tiny_run, monkeypatch, extra):
+    args = ["sample", "-c", tiny_run, "--rng-seed", "4", "--length", "400", "-q", *extra]
+    fast = gen(*args)
+    monkeypatch.setattr("gen.sample.generate", reference_generate)
+    slow = gen(*args)
+    assert fast.code == slow.code == 0
+    assert fast.out == slow.out and len(fast.out) > 100
