@@ -1,8 +1,10 @@
 """Look inside a model: the page's requests mapped onto gen.probe's analysis functions.
 
-gen.probe does the analysis; this module only checks the passage, holds the model's lock while
-a probe runs (a gradient probe runs backward through the model), and keeps recent activations,
-so that choosing another unit does not run the passage again.
+gen.probe does the analysis; this module only checks the passage and keeps recent activations,
+so that choosing another unit does not run the passage again. Probes only read the model (eval
+mode; the gradient probe uses torch.autograd.grad, which leaves parameters' .grad alone), so they
+take no lock: the page asks for the feature units and a unit's activations at once, and on two
+cores the two run side by side.
 """
 
 from __future__ import annotations
@@ -29,8 +31,7 @@ def passage(model, text: str | None) -> str:
     probe = _probe()
 
     if text is None or text == "":
-        with model.lock:
-            return probe.default_text(model.loaded, chars=2000)
+        return probe.default_text(model.loaded, chars=2000)
     if not isinstance(text, str):
         raise GenError("text must be a string")
     if len(text) > MAX_TEXT:
@@ -42,16 +43,14 @@ def passage(model, text: str | None) -> str:
 def surprise(model, text: str) -> dict:
     probe = _probe()
 
-    with model.lock:
-        pairs = probe.surprise(model.loaded, text)
+    pairs = probe.surprise(model.loaded, text)
     return {"tokens": [t for t, _ in pairs], "bits": [round(float(b), 4) for _, b in pairs]}
 
 
 def features(model, text: str, top: int = 8) -> list[dict]:
     probe = _probe()
 
-    with model.lock:
-        rows = probe.feature_units(model.loaded, text, top=top)
+    rows = probe.feature_units(model.loaded, text, top=top)
     return [{"unit": int(r["unit"]), "feature": str(r["feature"]), "corr": round(float(r["corr"]), 4)}
             for r in rows]
 
@@ -61,8 +60,7 @@ def gradient(model, text: str | None, max_k: int = MAX_K) -> list[list[float]]:
 
     if not 1 <= max_k <= MAX_K:
         raise GenError(f"max_k must be between 1 and {MAX_K}")
-    with model.lock:
-        pairs = probe.gradient_decay(model.loaded, text, max_k=max_k)
+    pairs = probe.gradient_decay(model.loaded, text, max_k=max_k)
     return [[int(k), float(g)] for k, g in pairs]
 
 
@@ -81,8 +79,7 @@ class Activations:
         with self._guard:
             hit = self._cache.get(key)
         if hit is None:
-            with model.lock:
-                hit = probe.activations(model.loaded, text)
+            hit = probe.activations(model.loaded, text)
             with self._guard:
                 self._cache[key] = hit
                 while len(self._cache) > self.keep:

@@ -259,7 +259,10 @@ async function lookInside(ev) {
     colourPassage($("#surprise"), s.tokens, s.bits, surpriseColour, b => `${b.toFixed(2)} bits`);
     const mean = s.bits.reduce((a, b) => a + b, 0) / Math.max(1, s.bits.length);
     $("#surprise-legend").textContent = `${s.tokens.length} tokens, mean ${mean.toFixed(3)} bits per token; darker = more surprising (10 bits or more at full colour). Hover a token for its value.`;
-    const f = await api("/api/inside/features", {run: body.run, text: s.text});
+    // Feature units and one unit's activations at once (the server runs them side by side);
+    // the activations stay cached there, so showing the best unit next is quick.
+    const [f] = await Promise.all([api("/api/inside/features", {run: body.run, text: s.text}),
+                                   api("/api/inside/unit", {run: body.run, text: s.text, unit: Number($("#unit").value || 0)}).catch(() => null)]);
     $("#features tbody").replaceChildren(...f.features.map(r => {
       const tr = el("tr", {"data-unit": r.unit}, el("td", {text: r.unit}), el("td", {text: r.feature}), el("td", {class: "num", text: r.corr.toFixed(3)}));
       tr.addEventListener("click", () => showUnit(r.unit));
