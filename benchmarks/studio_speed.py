@@ -4,7 +4,7 @@ time from pressing "Sample" to the first generated character of a text run, and 
 
     python benchmarks/studio_speed.py --runs checkpoints --text RUN --abc RUN [--rounds 5]
 
-RUN names are folders under --runs. The first text round is the first press after opening the page (--settle seconds after the
+RUN names are folders under --runs. --inside RUN also times the look-inside view. The first text round is the first press after opening the page (--settle seconds after the
 server started; the studio loads the latest run in the background when it starts).
 """
 
@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--runs", type=Path, default=Path("checkpoints"))
     ap.add_argument("--text", help="text run to time the first character on")
     ap.add_argument("--abc", help="ABC run to time a 50-tune batch on")
+    ap.add_argument("--inside", help="run to time the look-inside view on (its validation text)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--settle", type=float, default=5.0,
                     help="seconds between opening the page and the first press (a person reading it)")
@@ -82,6 +83,26 @@ def main() -> None:
                 times.append(time.perf_counter() - t0)
             print(f"ABC run {a.abc}: 50 tunes sampled and their scores drawn: "
                   f"{', '.join(f'{t:.2f}' for t in times)} s")
+        if a.inside:
+            page.goto(url + "/#inside")
+            page.wait_for_selector(f'#view-inside option[value="{a.inside}"]', state="attached")
+            page.select_option("#view-inside select", a.inside)
+            time.sleep(a.settle)
+            t0 = time.perf_counter()
+            page.click("#inside-form button")
+            page.wait_for_selector("#surprise span")
+            t1 = time.perf_counter()
+            page.wait_for_function("document.querySelector('#features tr.chosen') && "
+                                   "document.querySelectorAll('#activation span').length > 0",
+                                   timeout=300000)
+            t2 = time.perf_counter()
+            page.check(f'#gradient-runs input[value="{a.inside}"]')
+            page.click("#gradient-button")
+            page.wait_for_selector("#gradient-chart svg polyline", timeout=300000)
+            t3 = time.perf_counter()
+            print(f"look inside {a.inside}, 2000 characters of validation text: surprise shown "
+                  f"{t1 - t0:.2f} s, feature units and best unit {t2 - t0:.2f} s; "
+                  f"gradient curve (k <= 300) {t3 - t2:.2f} s")
         browser.close()
     server.should_exit = True
 
