@@ -245,6 +245,20 @@ def bench(
     run_bench(model, rounds, steps, chars, as_json)
 
 
+@app.command()
+def studio(
+    runs: Path = typer.Option(Path("checkpoints"), "--runs", help="Folder of run folders to show."),
+    port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on; anything but this machine gets a warning."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
+):
+    """A local web page: runs and their loss curves, sampling (scores and sound for music),
+    and a look inside the model. Needs `pip install 'gen[studio]'`."""
+    from gen.commands.studio import run as serve
+
+    serve(runs, port, host, open_browser)
+
+
 def main() -> None:
     from gen.console import PipeClosed
 
