@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gen import checkpoint as ckpt  # noqa: E402
-from gen.music.abc_corpus import corpus_tunes  # noqa: E402
-from gen.music.abc_pitch import pitches  # noqa: E402
+from gen.music.abc.corpus import corpus_tunes  # noqa: E402
+from gen.music.abc.pitch import pitches  # noqa: E402
 from gen.music.check import check_tune  # noqa: E402
-from gen.tokenize.abc import AbcError, is_length, is_pitch, lex_tune  # noqa: E402
+from gen.music.abc.lexer import AbcError, is_length, is_pitch, lex_tune  # noqa: E402
 
 
 def notes_of(tokens: list[str]) -> tuple[str, ...]:
@@ -68,11 +68,11 @@ def is_copy(sample: tuple, corpus: list[tuple], exact: set) -> tuple[bool, bool]
 
 
 def sample_texts(loaded, n: int, temperature: float, rng_seed: int, free: bool) -> list[str]:
-    from gen.music.abc_char import generate_chars
-    from gen.music.abc_sample import generate
-    from gen.music.abc_seed import Plan
-    from gen.music.abc_write import write_tune
-    from gen.tokenize.abc import START
+    from gen.music.abc.char import generate_chars
+    from gen.music.abc.sample import generate
+    from gen.music.abc.seed import Plan
+    from gen.music.abc.write import write_tune
+    from gen.music.abc.lexer import START
 
     if loaded.vocab.level == "char":
         texts = generate_chars(loaded, "", n, temperature, None, None, rng_seed)

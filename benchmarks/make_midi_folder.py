@@ -24,7 +24,7 @@ def main() -> None:
     args = ap.parse_args()
     from music21 import converter
 
-    from gen.music.notes_corpus import music21_paths, split_abc
+    from gen.music.notes.corpus import music21_paths, split_abc
 
     args.out.mkdir(parents=True, exist_ok=True)
     written = failed = 0

@@ -58,7 +58,7 @@ def js_distance(p: Counter, q: Counter) -> float:
 def corpus_histograms(tokens: list[str]) -> tuple[Counter, Counter]:
     """Histograms summed piece by piece (every piece's time starts at 0, so the notes of two
     pieces must never be merged into one melody line)."""
-    from gen.tokenize import notes as nt
+    from gen.music.notes import tokens as nt
 
     pc, iv = Counter(), Counter()
     for piece in nt.pieces(tokens):
@@ -80,7 +80,7 @@ def main() -> None:
 
     from gen import checkpoint as ckpt
     from gen.corpus import load_corpus
-    from gen.music.notes_write import max_polyphony, read_midi_notes
+    from gen.music.notes.write import max_polyphony, read_midi_notes
 
     meta = ckpt.read_meta(args.run)
     c = meta["corpus"]

@@ -33,7 +33,7 @@ def main() -> None:
     os.environ["GEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gen-prepare-speed-")
     import music21  # noqa: F401  -- import cost is not parse cost
 
-    from gen.music import notes_corpus as nc
+    from gen.music.notes import corpus as nc
 
     files = nc.music21_paths(args.collection)
     units = nc.make_units(files)
@@ -45,7 +45,7 @@ def main() -> None:
         # The reference: plain music21 parsing, one process, as a script without gen would do it.
         from music21 import converter
 
-        from gen.music.events import encode_stream
+        from gen.music.notes.events import encode_stream
 
         t = time.perf_counter()
         failed = 0
@@ -64,7 +64,7 @@ def main() -> None:
         result["failed"] = sum(r[0] is None for r in single)
 
     # Parallel, into an empty cache, as the first `gen train` does (hashing included).
-    from gen.music.cache import TokenCache
+    from gen.music.notes.cache import TokenCache
 
     def prepare() -> tuple[float, int]:
         t = time.perf_counter()

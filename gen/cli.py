@@ -173,6 +173,27 @@ def plot(
 
 
 @app.command()
+def probe(
+    checkpoint: Optional[Path] = CKPT,
+    text: Optional[str] = typer.Option(None, "--text", help="Text to look at (default: a passage of the run's validation text)."),
+    text_file: Optional[Path] = typer.Option(None, "--file", help="Read the text from a file."),
+    unit: Optional[int] = typer.Option(None, "--unit", help="Show this hidden unit's activation per token (unit = layer x hidden + index)."),
+    features: bool = typer.Option(False, "--features", help="List the units that best track simple features (quotes, line position, bar position...)."),
+    gradients: bool = typer.Option(False, "--gradients", help="How the gradient of the loss fades over k steps back (vanishing gradients)."),
+    max_k: int = typer.Option(300, "--max-k", help="With --gradients: steps back to measure."),
+    top: int = typer.Option(8, "--top", help="With --features: units to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Look inside a model: surprise per token (default), a unit's activation, feature units,
+    gradient decay."""
+    from gen.commands.probe import run as run_probe
+
+    if max_k < 0 or top < 1:
+        raise GenError("--max-k must be at least 0 and --top at least 1")
+    run_probe(checkpoint, text, text_file, unit, features, gradients, max_k, top, as_json)
+
+
+@app.command()
 def corpora(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """List bundled corpora: the repository's corpora/ folder and music21's collections."""
     from gen.commands.music import list_corpora
@@ -223,6 +244,20 @@ def bench(
     from gen.bench import run_bench
 
     run_bench(model, rounds, steps, chars, as_json, threads)
+
+
+@app.command()
+def studio(
+    runs: Path = typer.Option(Path("checkpoints"), "--runs", help="Folder of run folders to show."),
+    port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on; anything but this machine gets a warning."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
+):
+    """A local web page: runs and their loss curves, sampling (scores and sound for music),
+    and a look inside the model. Needs `pip install 'gen[studio]'`."""
+    from gen.commands.studio import run as serve
+
+    serve(runs, port, host, open_browser)
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 Kinds: ``text`` (any UTF-8 file), ``abc`` (ABC tune collections) and ``notes`` (MIDI / MusicXML /
 other scores through music21). Music parsing lives in `gen.music`; this module only dispatches
-and checks the input so that every user mistake becomes one clear `GenError`.
+(through `READERS`, imported on first use) and checks the input so that every user mistake becomes
+one clear `GenError`. Readers return ``(level, tokens, stats)`` and never import this module back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pathlib import Path
 
 from gen.errors import GenError
 
+# kind -> module with load(spec, level, **options) -> (level, tokens, stats). music21 is heavy:
+# a reader is imported only for a corpus of its kind.
+READERS = {"abc": "gen.music.abc.corpus", "notes": "gen.music.notes.corpus"}
 ABC_SUFFIXES = {".abc"}
 SCORE_SUFFIXES = {".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn"}
 
@@ -113,9 +117,17 @@ def load_corpus(spec: str, kind: str = "auto", level: str | None = None,
         text = read_text_corpus(spec, encoding)
         tokens = split_text(text, level)
         return Corpus(corpus_name(spec), "text", level, tokens, spec, {"characters": len(text)})
-    from gen.music import corpus as music_corpus  # music21 is heavy: only for music corpora
+    from importlib import import_module
 
-    return music_corpus.load(spec, kind, level, encoding=encoding, **music_options)
+    if kind == "music21":
+        from gen.music.music21_corpus import kind_of
+
+        kind = kind_of(spec)
+    if kind not in READERS:
+        raise GenError(f"unknown corpus kind {kind!r}; choose text, abc or notes")
+    level, tokens, stats = import_module(READERS[kind]).load(spec, level, encoding=encoding,
+                                                             **music_options)
+    return Corpus(corpus_name(spec), kind, level, tokens, spec, stats)
 
 
 def warmup_tokens(tokens: list[str], n_train: int, max_len: int = 256) -> list[str]:

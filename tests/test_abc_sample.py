@@ -9,7 +9,7 @@ import pytest
 
 from conftest import TINY_MODEL
 from gen.music.check import check_text
-from gen.tokenize.abc import split_tunes
+from gen.music.abc.lexer import split_tunes
 
 IRISH = Path(__file__).resolve().parents[1] / "corpora" / "irish.abc"
 
@@ -50,8 +50,8 @@ def test_samples_are_whole_valid_tunes(gen, abc_run):
 
 def test_each_stream_stops_at_its_end(abc_run):
     from gen import checkpoint as ckpt
-    from gen.music.abc_sample import generate
-    from gen.music.abc_seed import Plan
+    from gen.music.abc.sample import generate
+    from gen.music.abc.seed import Plan
 
     loaded = ckpt.load_model(abc_run)
     tunes, _ = generate(loaded, Plan(["<s>"]), 5, 1.0, None, None, 3, max_tokens=150)

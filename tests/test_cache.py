@@ -15,7 +15,7 @@ def _part(pitches):
 
 
 def test_second_load_hits_and_changed_file_misses(tmp_path, monkeypatch):
-    from gen.music import notes_corpus as nc
+    from gen.music.notes import corpus as nc
 
     monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
     folder = tmp_path / "m"
@@ -33,7 +33,7 @@ def test_second_load_hits_and_changed_file_misses(tmp_path, monkeypatch):
 
 
 def test_cache_roundtrip_and_failures(tmp_path):
-    from gen.music.cache import TokenCache, content_key
+    from gen.music.notes.cache import TokenCache, content_key
 
     c = TokenCache(tmp_path / "c.sqlite")
     k1, k2 = content_key("mid", b"one"), content_key("mid", b"two")
@@ -43,7 +43,7 @@ def test_cache_roundtrip_and_failures(tmp_path):
 
 
 def test_unwritable_cache_dir_only_costs_speed(tmp_path):
-    from gen.music.cache import TokenCache
+    from gen.music.notes.cache import TokenCache
 
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -53,7 +53,7 @@ def test_unwritable_cache_dir_only_costs_speed(tmp_path):
 
 
 def test_abc_collection_split_per_tune(tmp_path, monkeypatch):
-    from gen.music import notes_corpus as nc
+    from gen.music.notes import corpus as nc
 
     monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
     abc = tmp_path / "tunes.abc"
@@ -63,6 +63,6 @@ def test_abc_collection_split_per_tune(tmp_path, monkeypatch):
     assert stats["units"] == 2 and len(pieces) == 2
     assert "M:3/4" in pieces[0] and "+1/3" in pieces[1]
     # %abc-2.1 is prepended: the accidental carries through the bar (^c2 c2 -> two C#5).
-    from gen.tokenize import notes as nt
+    from gen.music.notes import tokens as nt
 
     assert [m for m, _, _ in sorted(nt.decode(pieces[1]).notes, key=lambda n: n[1])][-2:] == [73, 73]

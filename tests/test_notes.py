@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gen.errors import GenError
-from gen.tokenize import notes as nt
+from gen.music.notes import tokens as nt
 
 music21 = pytest.importorskip("music21")
 from music21 import chord, meter, note, stream  # noqa: E402
@@ -43,7 +43,7 @@ def make_part(items, ts="4/4"):
 
 
 def test_round_trip_keeps_pitches_durations_triplets_rests():
-    from gen.music.events import encode_score, to_score
+    from gen.music.notes.events import encode_score, to_score
 
     third = Fraction(1, 3)
     part = make_part([("C4", 1), ("D4", third), ("E4", third), ("F4", third), (None, 1),
@@ -58,7 +58,7 @@ def test_round_trip_keeps_pitches_durations_triplets_rests():
 
 
 def test_chords_and_parts_come_back_together():
-    from gen.music.events import encode_score
+    from gen.music.notes.events import encode_score
 
     upper = make_part([(["C4", "E4", "G4"], 2), (["D4", "F4", "A4"], 2)])
     lower = make_part([("C3", 4)])
@@ -72,7 +72,7 @@ def test_chords_and_parts_come_back_together():
 def test_bach_chorale_round_trip():
     from music21 import corpus
 
-    from gen.music.events import encode_stream
+    from gen.music.notes.events import encode_stream
 
     s = corpus.parse("bach/bwv66.6")
     tokens = encode_stream(s)
@@ -83,7 +83,7 @@ def test_bach_chorale_round_trip():
 
 
 def test_written_midi_reads_back_with_mido(tmp_path):
-    from gen.music.notes_write import max_polyphony, read_midi_notes, write
+    from gen.music.notes.write import max_polyphony, read_midi_notes, write
 
     tokens = ["<s>", "K:C", "M:4/4", "E4", "C4", "+1", "~E4", "G3", "+1", "D4", "+1/2", "+1/2", "|", "</s>"]
     path = tmp_path / "x.mid"
@@ -100,7 +100,7 @@ def test_written_midi_reads_back_with_mido(tmp_path):
 
 
 def test_write_musicxml(tmp_path):
-    from gen.music.notes_write import write
+    from gen.music.notes.write import write
 
     path = tmp_path / "x.musicxml"
     write(["<s>", "E4", "C4", "+1", "~E4", "+1", "</s>"], path)
@@ -109,14 +109,14 @@ def test_write_musicxml(tmp_path):
 
 
 def test_unknown_instrument(tmp_path):
-    from gen.music.notes_write import write
+    from gen.music.notes.write import write
 
     with pytest.raises(GenError, match="instrument"):
         write(["C4", "+1"], tmp_path / "x.mid", instrument="kazoo-9000")
 
 
 def test_folder_with_corrupt_midi_is_counted(tmp_path, monkeypatch, capsys):
-    from gen.music.notes_corpus import load
+    from gen.corpus import load_corpus as load
 
     monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
     folder = tmp_path / "midi"
@@ -131,7 +131,7 @@ def test_folder_with_corrupt_midi_is_counted(tmp_path, monkeypatch, capsys):
 
 
 def test_nothing_readable_is_an_error(tmp_path, monkeypatch):
-    from gen.music.notes_corpus import load
+    from gen.corpus import load_corpus as load
 
     monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "bad.mid").write_bytes(b"not midi")
@@ -140,7 +140,7 @@ def test_nothing_readable_is_an_error(tmp_path, monkeypatch):
 
 
 def test_transpose_options():
-    from gen.music.notes_corpus import transposed
+    from gen.music.notes.corpus import transposed
 
     piece = ["<s>", "K:D", "M:4/4", "D4", "+1", "</s>"]
     assert transposed([piece], "C") == [["<s>", "K:C", "M:4/4", "C4", "+1", "</s>"]]
@@ -156,7 +156,7 @@ def test_primer_continuation_and_seed_shorthand(tmp_path, capsys):
     from gen.checkpoint import Loaded
     from gen.commands.sample import SampleRequest
     from gen.model import RNNLM, ModelConfig
-    from gen.music import notes_sample
+    from gen.music.notes import sample as notes_sample
     from gen.tokenize import Vocab
 
     corpus = ["<s>", "K:C", "M:4/4", "C4", "E4", "G4", "C5", "~C5", "+1", "+1/2", "|", "</s>"]
@@ -176,7 +176,7 @@ def test_primer_continuation_and_seed_shorthand(tmp_path, capsys):
     primer = notes_sample.file_tokens(src)
     req.seed, req.seed_file, req.output = None, src, tmp_path / "cont.mid"
     notes_sample.sample(loaded, req)
-    from gen.music.notes_write import read_midi_notes
+    from gen.music.notes.write import read_midi_notes
 
     got = read_midi_notes(tmp_path / "cont.mid")
     assert [n for n, _, _ in got[:4]] == [60, 64, 67, 72]
@@ -184,7 +184,7 @@ def test_primer_continuation_and_seed_shorthand(tmp_path, capsys):
 
 
 def test_seed_errors():
-    from gen.music.notes_sample import seed_tokens
+    from gen.music.notes.sample import seed_tokens
 
     with pytest.raises(GenError, match="not a note"):
         seed_tokens("C4 hello")
@@ -195,8 +195,8 @@ def test_skipping_beams_leaves_events_unchanged():
     """Preparation skips music21's beaming for speed; the events must be the same either way."""
     from music21 import converter
 
-    from gen.music import notes_corpus as nc
-    from gen.music.events import encode_stream
+    from gen.music.notes import corpus as nc
+    from gen.music.notes.events import encode_stream
 
     units = nc.make_units(nc.music21_paths("essenFolksong")[:1])[:12]
     for u in units:
@@ -208,7 +208,7 @@ def test_skipping_beams_leaves_events_unchanged():
 def test_monophonic_events_write_abc_that_music21_reads_back():
     from music21 import converter
 
-    from gen.music.notes_abc import to_abc
+    from gen.music.notes.abc import to_abc
 
     toks = ("<s> K:G M:3/4 G4 +1 A4 +1/2 B4 +1/2 C5 +1 | C5 +1/3 B4 +1/3 A4 +1/3 F4 +1 F4 +1 | "
             "+1 G4 +2 </s>").split()
@@ -221,8 +221,31 @@ def test_monophonic_events_write_abc_that_music21_reads_back():
 
 
 def test_abc_output_keeps_the_top_line_of_chords(capsys):
-    from gen.music.notes_abc import to_abc
+    from gen.music.notes.abc import to_abc
 
     text = to_abc("<s> K:C M:4/4 C4 E4 +2 G4 +2 </s>".split())
     assert text.splitlines()[-1] == "E4 G4|]"
     assert "dropping 1 of 3 notes" in capsys.readouterr().err
+
+
+def test_bar_limit_ends_each_stream_at_its_own_bar(tmp_path, capsys):
+    """--bars N: every sample holds exactly N bar lines, however fast each stream reaches them."""
+    import torch
+
+    from gen.checkpoint import Loaded
+    from gen.commands.sample import SampleRequest
+    from gen.model import RNNLM, ModelConfig
+    from gen.music.notes import sample as notes_sample
+    from gen.tokenize import Vocab
+
+    corpus = ["<s>", "K:C", "M:4/4", "C4", "E4", "G4", "+1", "|", "</s>"]
+    vocab = Vocab.build(corpus + [nt.shift_token(u) for u in (3, 12)], "notes", specials=nt.SPECIALS)
+    torch.manual_seed(1)
+    model = RNNLM(ModelConfig(vocab_size=len(vocab), layers=1, hidden=8, embed_dim=8))
+    loaded = Loaded(tmp_path, {"corpus": {"kind": "notes"}}, model, vocab, {})
+    req = SampleRequest(None, None, None, None, 3, 1.0, None, None, 4, None, 5, None, "cpu", True, {})
+    notes_sample.sample(loaded, req)
+    pieces = nt.pieces(nt.split(capsys.readouterr().out))
+    assert len(pieces) == 4
+    for piece in pieces:
+        assert piece.count("|") == 3 and piece[-2] == "|" and piece.count("</s>") == 1

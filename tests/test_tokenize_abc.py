@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gen.music.abc_pitch import pitches, transpose
-from gen.music.abc_write import write_body, write_tune
+from gen.music.abc.pitch import pitches, transpose
+from gen.music.abc.write import write_body, write_tune
 from gen.tokenize import Vocab
-from gen.tokenize.abc import AbcError, lex_body, lex_tune, norm_field, split, split_tunes
+from gen.music.abc.lexer import AbcError, lex_body, lex_tune, norm_field, split, split_tunes
 
 IRISH = Path(__file__).resolve().parents[1] / "corpora" / "irish.abc"
 
@@ -50,7 +50,7 @@ def test_headers_are_normalised():
 
 
 def m21_notes(text: str):
-    from gen.music.abc_write import tune_notes
+    from gen.music.abc.write import tune_notes
 
     return tune_notes(text)
 

@@ -2,7 +2,7 @@
 
 from hypothesis import given, settings, strategies as st
 
-from gen.tokenize import notes as nt
+from gen.music.notes import tokens as nt
 
 
 def test_pitch_names_round_trip():

@@ -120,19 +120,48 @@ def _curves(run: Path):
     return steps, train, val
 
 
-def terminal_plot(run: Path) -> None:
+def use_colour() -> bool:
+    """Colour escape codes only for a terminal, and never when NO_COLOR is set (no-color.org)."""
+    import os
+    import sys
+
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def terminal_plot(run: Path, colour: bool | None = None) -> None:
     import plotext as plt
 
+    colour = use_colour() if colour is None else colour
     steps, train, val = _curves(run)
     plt.clear_figure()
-    plt.plot(steps, train, label="train")
+    plt.theme("default" if colour else "clear")  # plotext's theme is global: set it each time
+    # Without colour the two curves are told apart by their markers.
+    plt.plot(steps, train, label="train", marker=None if colour else "dot")
     if val:
-        plt.plot([s for s, _ in val], [v for _, v in val], label="validation")
+        plt.plot([s for s, _ in val], [v for _, v in val], label="validation",
+                 marker=None if colour else "x")
     plt.title(f"loss (nats) — {run}")
     plt.xlabel("step")
     plt.plotsize(80, 20)
+    text = plt.build()
+    if not colour:
+        text = plt.uncolorize(text)  # the clear theme still writes reset codes
     # The plot is what the user asked for, so it goes to stdout with the rest of `gen info`.
-    write_out(plt.build() + "\n")
+    write_out(text + "\n")
+
+
+def run_labels(runs: list[Path]) -> list[str]:
+    """Each run's shortest path suffix that no other run shares: "a/run" and "b/run" rather
+    than "run" twice; plain folder names when they already differ."""
+    parts = [Path(r).resolve().parts for r in runs]
+    labels = []
+    for i, p in enumerate(parts):
+        for n in range(1, len(p) + 1):
+            suffix = p[-n:]
+            if all(q[-n:] != suffix for j, q in enumerate(parts) if j != i):
+                break
+        labels.append(str(Path(*suffix)))
+    return labels
 
 
 def plot_png(run_dirs: list[Path], output: Path) -> None:
@@ -142,12 +171,12 @@ def plot_png(run_dirs: list[Path], output: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for run in run_dirs:
+    for run, name in zip(run_dirs, run_labels(run_dirs)):
         steps, train, val = _curves(run)
-        line, = ax.plot(steps, train, alpha=0.6, label=f"{run.name} train")
+        line, = ax.plot(steps, train, alpha=0.6, label=f"{name} train")
         if val:
             ax.plot([s for s, _ in val], [v for _, v in val], color=line.get_color(),
-                    marker="o", label=f"{run.name} validation")
+                    marker="o", label=f"{name} validation")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats per token)")
     ax.grid(alpha=0.3)

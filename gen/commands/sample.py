@@ -58,9 +58,11 @@ def run(req: SampleRequest) -> None:
             log(f"rng seed {req.rng_seed} (pass --rng-seed {req.rng_seed} to repeat this sample)")
     kind = loaded.meta["corpus"]["kind"]
     if kind != "text":
-        from gen.music.generate import sample_music
+        from importlib import import_module
 
-        sample_music(loaded, req)
+        # Each music path brings its own sampler (a Rule on the one loop, a writer).
+        import_module({"abc": "gen.music.abc.sample", "notes": "gen.music.notes.sample"}[kind]).sample(
+            loaded, req)
         return
     sample_text(loaded, req)
 

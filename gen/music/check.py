@@ -13,12 +13,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from gen.tokenize.abc import AbcError, lex_tune, split_tunes
+from gen.music.abc.lexer import AbcError, lex_tune, split_tunes
 
 
 def bar_verdict(text: str) -> tuple[bool, str]:
     """(all bars right, first problem) by gen's own reading of the tune's timing."""
-    from gen.music.abc_grammar import walk
+    from gen.music.abc.grammar import walk
 
     try:
         tokens = lex_tune(text)
@@ -29,7 +29,7 @@ def bar_verdict(text: str) -> tuple[bool, str]:
 
 
 def music21_verdict(text: str) -> tuple[bool, str]:
-    from gen.music.abc_write import parse_abc
+    from gen.music.abc.write import parse_abc
 
     try:
         score = parse_abc(text)

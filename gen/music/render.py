@@ -42,7 +42,7 @@ def _run(cmd: list[str], what: str) -> str:
 
 
 def abc_tunes(path: Path) -> list[str]:
-    from gen.tokenize.abc import split_tunes
+    from gen.music.abc.lexer import split_tunes
 
     try:
         text = path.read_text(errors="replace")
@@ -55,7 +55,7 @@ def abc_tunes(path: Path) -> list[str]:
 
 
 def to_midi(src: Path, out: Path) -> list[Path]:
-    from gen.music.abc_write import write_scores
+    from gen.music.abc.write import write_scores
 
     return write_scores(abc_tunes(src), out)
 

@@ -4,7 +4,8 @@ Levels:
 - ``char``: every Unicode character is a token (char-rnn's choice).
 - ``word``: words with their leading space, punctuation and line breaks (see `word.py`), capped
   to the most frequent, the rest mapped to ``<unk>``.
-- ``abc`` and ``notes``: musical units, see those modules.
+- ``abc`` and ``notes``: musical units; each music path owns its tokenizer
+  (`gen.music.abc.tokens`, `gen.music.notes.tokens`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from gen.errors import GenError
 
 UNK = "<unk>"
 
-# Each level is a module gen.tokenize.<level> with split(text) -> tokens and join(tokens) -> text.
-LEVELS = ("char", "word", "abc", "notes")
+# Each level is a module with split(text) -> tokens and join(tokens) -> text. Named here, imported
+# on first use, so the text levels never load music code.
+LEVEL_MODULES = {"char": "gen.tokenize.char", "word": "gen.tokenize.word",
+                 "abc": "gen.music.abc.tokens", "notes": "gen.music.notes.tokens"}
+LEVELS = tuple(LEVEL_MODULES)
 
 
 def level_module(level: str):
-    if level not in LEVELS:
+    if level not in LEVEL_MODULES:
         raise GenError(f"unknown token level {level!r}; choose one of {', '.join(LEVELS)}")
-    return import_module(f"gen.tokenize.{level}")
+    return import_module(LEVEL_MODULES[level])
 
 
 def split_text(text: str, level: str) -> list[str]:

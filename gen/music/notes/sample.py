@@ -13,7 +13,7 @@ from pathlib import Path
 from gen.console import log, warn, write_out
 from gen.errors import GenError
 from gen.sample import Rule
-from gen.tokenize import notes as nt
+from gen.music.notes import tokens as nt
 
 DEFAULT_LENGTH = 400
 MAX_FRAME = 10  # pitches per frame: more than any chorale or piano texture in the corpora
@@ -44,13 +44,13 @@ def file_tokens(path: Path) -> list[str]:
     """The first piece of a score file as events, without its end token."""
     if not path.exists():
         raise GenError(f"no such seed file: {path}")
-    from gen.music.notes_corpus import SCORE_SUFFIXES, Unit, parse_unit
+    from gen.music.notes.corpus import SCORE_SUFFIXES, Unit, parse_unit
 
     if path.suffix.lower() not in SCORE_SUFFIXES:
         return seed_tokens(path.read_text(errors="replace"))
     text = None
     if path.suffix.lower() == ".abc":
-        from gen.music.notes_corpus import split_abc
+        from gen.music.notes.corpus import split_abc
 
         text = split_abc(path.read_text(errors="replace"))[0]
     tokens, why = parse_unit(Unit("seed", path.suffix.lower().lstrip("."), str(path), text))
@@ -91,12 +91,18 @@ def fit_to_vocab(tokens: list[str], stoi: dict) -> list[str]:
 
 
 class Grammar(Rule):
-    """Per-stream frame state; ``scores(logits)`` forbids tokens that break the event grammar."""
+    """The note-level plug-in for the one sampling loop: per-stream frame state; ``scores(logits)``
+    forbids tokens that break the event grammar; a stream ends at ``</s>`` or after ``bars`` bars
+    and is then held at ``</s>`` while the others go on; ``outs`` holds what each stream wrote."""
 
-    def __init__(self, vocab, n: int, primer: list[str], allow_end: bool):
+    def __init__(self, vocab, n: int, primer: list[str], allow_end: bool, bars: int | None = None):
         import torch
 
         self.torch = torch
+        self.vocab, self.bars_limit = vocab, bars
+        self.outs: list[list[str]] = [[] for _ in range(n)]
+        self.ended, self.bars = [False] * n, [0] * n
+        self.end_id = vocab.stoi.get(nt.END)
         self.pitch = torch.full((len(vocab),), -1, dtype=torch.long)
         self.held = torch.zeros(len(vocab), dtype=torch.bool)
         for i, t in enumerate(vocab.tokens):
@@ -125,13 +131,31 @@ class Grammar(Rule):
             return set(cur), []
         return prev, cur
 
-    def update(self, tokens: list[str]) -> None:
-        for i, t in enumerate(tokens):
+    def forced(self) -> list[int | None] | None:
+        if self.end_id is None or not any(self.ended):
+            return None
+        return [self.end_id if e else None for e in self.ended]
+
+    def advance(self, ids: list[int]) -> None:
+        for i, t in enumerate(self.vocab.decode(ids)):
+            if self.ended[i]:
+                continue
             self.prev[i], self.cur[i] = self._advance(self.prev[i], self.cur[i], t)
+            if t == nt.END:
+                self.ended[i] = True
+                continue
+            self.outs[i].append(t)
+            if t == nt.BAR:
+                self.bars[i] += 1
+                self.ended[i] = self.bars_limit is not None and self.bars[i] >= self.bars_limit
+
+    def done(self) -> bool:
+        return all(self.ended)
 
     def scores(self, scores):
         torch = self.torch
         is_pitch = self.pitch >= 0
+        scores = scores.clone()  # the loop may hand over a view shared by all streams
         for i in range(scores.size(0)):
             bad = self.banned.clone()
             cur = self.cur[i]
@@ -174,27 +198,13 @@ def sample(loaded, req) -> None:
     primer = fit_to_vocab(primer, vocab.stoi)
     length = req.length or (DEFAULT_LENGTH if req.bars is None else 100_000)
     n = req.num_samples
-    grammar = Grammar(vocab, n, primer, allow_end=req.length is None and req.bars is None)
-    outs: list[list[str]] = [[] for _ in range(n)]
-    done, bars = [False] * n, [0] * n
+    grammar = Grammar(vocab, n, primer, allow_end=req.length is None and req.bars is None,
+                      bars=req.bars)
     context = loaded.warmup_ids + vocab.encode(primer)
-    for token in generate(loaded.model, context, length, n, req.temperature,
-                          req.top_k, req.top_p, req.rng_seed, rule=grammar):
-        toks = vocab.decode(token.tolist())
-        grammar.update(toks)
-        for i, t in enumerate(toks):
-            if done[i]:
-                continue
-            if t == nt.END:
-                done[i] = True
-                continue
-            outs[i].append(t)
-            if t == nt.BAR:
-                bars[i] += 1
-                done[i] = req.bars is not None and bars[i] >= req.bars
-        if all(done):
-            break
-    results = [primer + o + [nt.END] for o in outs]
+    for _ in generate(loaded.model, context, length, n, req.temperature,
+                      req.top_k, req.top_p, req.rng_seed, rule=grammar):
+        pass
+    results = [primer + o + [nt.END] for o in grammar.outs]
     if want_key is not None:
         results = [_to_key(r, want_key) for r in results]
     emit(results, req)
@@ -208,7 +218,7 @@ def emit(results: list[list[str]], req) -> None:
                 write_out(f"{'' if i == 0 else chr(10)}----- sample {i + 1} of {len(results)} -----\n")
             write_out(nt.join(r) + "\n")
         return
-    from gen.music.notes_write import numbered, write
+    from gen.music.notes.write import numbered, write
 
     for i, r in enumerate(results):
         path = numbered(Path(req.output), i, len(results))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from gen.tokenize.abc import (BARS, END, SECTION_BARS, START, is_length, is_pitch, key_signature,
+from gen.music.abc.lexer import (BARS, END, SECTION_BARS, START, is_length, is_pitch, key_signature,
                               length_value, meter_length)
 
 BROKEN = {">": Fraction(3, 2), ">>": Fraction(7, 4), ">>>": Fraction(15, 8),

@@ -14,7 +14,7 @@ Why this vocabulary (a paragraph for the README):
     like folk-rnn's note + duration) instead of one token per grid step. Chords and several parts
     come out as several pitches per frame, so chorales come back as chorales.
 
-Pure Python: no torch, no music21. `decode` turns tokens into note tuples; gen.music.events
+Pure Python: no torch, no music21. `decode` turns tokens into note tuples; gen.music.notes.events
 turns those into music21 streams.
 """
 

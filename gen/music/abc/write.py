@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 from gen.errors import GenError
-from gen.tokenize.abc import BARS, END, SECTION_BARS, START, is_pitch
+from gen.music.abc.grammar import TuneState, beat_group
+from gen.music.abc.lexer import BARS, END, SECTION_BARS, START, is_pitch
 
 NO_SPACE_AFTER = {">", ">>", ">>>", "<", "<<", "<<<", "-"}
 
@@ -19,8 +20,6 @@ NO_SPACE_AFTER = {">", ">>", ">>>", "<", "<<", "<<<", "-"}
 def write_body(tokens: list[str], meter_tok: str | None = None, bars_per_line: int = 4) -> str:
     """Body text: beamed groups separated by spaces, a new line every few bars or at a section
     end, mid-tune fields inline (``[K:Gmaj]``)."""
-    from gen.music.abc_grammar import TuneState, beat_group
-
     state = TuneState()
     state.phase = "body"
     if meter_tok:

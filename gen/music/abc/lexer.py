@@ -1,4 +1,4 @@
-"""ABC tokens, one per musical unit (folk-rnn's scheme), and the writer that joins them back.
+"""ABC tokens, one per musical unit (folk-rnn's scheme): the lexer from text to tokens.
 
 A tune is ``<s> M:6/8 L:1/8 K:Dmaj <body tokens> </s>``. Body tokens:
 
@@ -11,7 +11,8 @@ A tune is ``<s> M:6/8 L:1/8 K:Dmaj <body tokens> </s>``. Body tokens:
 
 Dropped on reading (they do not change which notes sound or how long): spaces, line breaks,
 decorations, slurs, grace notes, annotations, lyrics. Chords ``[CEG]`` keep their first note.
-Pure Python: no torch, no music21.
+Pure Python: no torch, no music21. Tokens back to text: `gen.music.abc.write`; both as one
+token level: `gen.music.abc.tokens`.
 """
 
 from __future__ import annotations
@@ -258,10 +259,3 @@ def split(text: str) -> list[str]:
         return lex_body(text)
     return [t for tune in tunes for t in lex_tune(tune)]
 
-
-def join(tokens: list[str]) -> str:
-    """ABC text for tokens: each ``<s>``…``</s>`` becomes a numbered tune with the headers ABC
-    software needs; a fragment without ``<s>`` is written as body text."""
-    from gen.music.abc_write import write_tokens  # pure text writer, no music21
-
-    return write_tokens(tokens)

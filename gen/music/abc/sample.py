@@ -13,9 +13,10 @@ import torch
 
 from gen.console import log, warn
 from gen.errors import GenError
-from gen.music.abc_grammar import TuneState
-from gen.music.abc_seed import Plan, make_plan
-from gen.tokenize.abc import BARS, END, START, is_length, is_pitch, length_value
+from gen.music.abc.grammar import TuneState
+from gen.music.abc.seed import Plan, make_plan
+from gen.sample import Rule
+from gen.music.abc.lexer import BARS, END, START, is_length, is_pitch, length_value
 
 
 class Grammar:
@@ -91,7 +92,7 @@ class Grammar:
             if not st.tuplet_left and st.limit() - st.pos >= st.note_len * st.unit * st.mult:
                 ok += self.broken
         if not st.tuplet_left:
-            from gen.music.abc_grammar import tuplet_ratio
+            from gen.music.abc.grammar import tuplet_ratio
 
             room = st.limit() - st.pos
             ok += [i for i, p in self.tuplets
@@ -99,7 +100,78 @@ class Grammar:
         return ok
 
 
-@torch.no_grad()
+class TuneRule(Rule):
+    """The ABC plug-in for the one sampling loop (`gen.sample.generate`): per stream a `TuneState`;
+    `forced` plays the seed plan and closes finished or over-long tunes, `scores` masks what the
+    grammar forbids and adds the end-of-tune bonus, `advance` feeds the drawn tokens back."""
+
+    def __init__(self, vocab, grammar: Grammar, plan: Plan, num: int, free: bool = False,
+                 max_tokens: int = 1000, bars: int | None = None, typical: float | None = None):
+        self.vocab, self.grammar, self.plan = vocab, grammar, plan
+        self.free, self.max_tokens, self.bars, self.typical = free, max_tokens, bars, typical
+        self.states = [grammar.new_state() for _ in range(num)]
+        self.out: list[list[str]] = [[] for _ in range(num)]
+        self.ended = [False] * num
+        self.repairs = self.step = 0
+        self.everything = [i for i in range(grammar.V) if i != grammar.start]
+        self.mask: torch.Tensor | None = None
+
+    def forced(self) -> list[int | None]:
+        """Also prepares this step's mask (forced() comes first in every step of the loop)."""
+        grammar, vocab, plan = self.grammar, self.vocab, self.plan
+        num = len(self.states)
+        planned = plan.tokens[self.step] if self.step < len(plan.tokens) else None
+        self.mask = torch.zeros(num, grammar.V, dtype=torch.bool)
+        force_ids: list[int | None] = [None] * num
+        for i, st in enumerate(self.states):
+            out = self.out[i]
+            if self.ended[i]:
+                force_ids[i] = grammar.end
+            elif planned is not None:
+                force_ids[i] = vocab.stoi[planned]
+            elif (len(out) >= self.max_tokens or self.bars is not None and st.nbars >= self.bars) \
+                    and st.last in BARS:
+                force_ids[i] = grammar.end
+                if (st.ending == 1 or st.repeat_open) and ":|" in vocab.stoi:
+                    out[-1] = ":|"  # an open repeat or first ending must close (abc2midi)
+            elif len(out) >= self.max_tokens + 200:  # never closed its bar: cut at the last bar line
+                cut = max((k for k, t in enumerate(out) if t in BARS), default=len(out) - 1)
+                self.out[i] = out[: cut + 1]
+                force_ids[i] = grammar.end
+            else:
+                allowed = self.everything if self.free and st.phase == "body" else grammar.allowed(st)
+                if st.phase in ("M", "L", "K") and plan.header.get(st.phase):
+                    allowed = [vocab.stoi[plan.header[st.phase]]]
+                if not allowed:
+                    self.repairs += 1
+                    allowed = self.everything
+                self.mask[i, allowed] = True
+        return force_ids
+
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        scores = logits.masked_fill(~self.mask, float("-inf"))
+        if self.typical and not self.free:
+            end = self.grammar.end
+            for i, out in enumerate(self.out):
+                over = len(out) / self.typical - 1.25
+                if over > 0 and self.mask[i, end]:
+                    scores[i, end] += 10.0 * over
+        return scores
+
+    def advance(self, ids: list[int]) -> None:
+        for i, tid in enumerate(ids):
+            if self.ended[i]:
+                continue
+            tok = self.vocab.tokens[tid]
+            self.out[i].append(tok)
+            self.states[i].advance(tok)
+            self.ended[i] = tok == END
+        self.step += 1
+
+    def done(self) -> bool:
+        return all(self.ended)
+
+
 def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng_seed: int,
              free: bool = False, max_tokens: int = 1000, bars: int | None = None,
              typical: float | None = None):
@@ -109,73 +181,23 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
     ``typical`` (the corpus's median tune length): past 1.25 times that, the end-of-tune token,
     where allowed, gets a bonus growing with the length, so that a tune that lost its way ends at
     the next section end instead of running on to ``max_tokens``."""
-    from gen.sample import filter_logits, prime
+    from gen.sample import generate as run_loop
 
-    vocab, model = loaded.vocab, loaded.model
-    model.eval()
+    vocab = loaded.vocab
     grammar = Grammar(vocab.tokens, loaded.meta["corpus"].get("stats", {}).get("header_keys"))
-    generator = torch.Generator().manual_seed(rng_seed)
-    logits, hidden = prime(model, loaded.warmup_ids or [grammar.end], num)
-    states = [grammar.new_state() for _ in range(num)]
-    out: list[list[str]] = [[] for _ in range(num)]
-    done = [False] * num
-    repairs = step = 0
-    everything = [i for i in range(grammar.V) if i != grammar.start]
-    while not all(done):
-        forced = plan.tokens[step] if step < len(plan.tokens) else None
-        mask = torch.zeros(num, grammar.V, dtype=torch.bool)
-        force_ids: list[int | None] = [None] * num
-        for i, st in enumerate(states):
-            if done[i]:
-                force_ids[i] = grammar.end
-            elif forced is not None:
-                force_ids[i] = vocab.stoi[forced]
-            elif (len(out[i]) >= max_tokens or bars is not None and st.nbars >= bars) \
-                    and st.last in BARS:
-                force_ids[i] = grammar.end
-                if (st.ending == 1 or st.repeat_open) and ":|" in vocab.stoi:
-                    out[i][-1] = ":|"  # an open repeat or first ending must close (abc2midi)
-            elif len(out[i]) >= max_tokens + 200:  # never closed its bar: cut at the last bar line
-                cut = max((k for k, t in enumerate(out[i]) if t in BARS), default=len(out[i]) - 1)
-                out[i] = out[i][: cut + 1]
-                force_ids[i] = grammar.end
-            else:
-                if free:
-                    allowed = everything if st.phase == "body" else grammar.allowed(st)
-                else:
-                    allowed = grammar.allowed(st)
-                if st.phase in ("M", "L", "K") and plan.header.get(st.phase):
-                    allowed = [vocab.stoi[plan.header[st.phase]]]
-                if not allowed:
-                    repairs += 1
-                    allowed = everything
-                mask[i, allowed] = True
-        scores = logits.float().masked_fill(~mask, float("-inf"))
-        if typical and not free:
-            for i in range(num):
-                over = len(out[i]) / typical - 1.25
-                if over > 0 and mask[i, grammar.end]:
-                    scores[i, grammar.end] += 10.0 * over
-        scores[~mask.any(-1)] = 0.0  # rows that are forced anyway: any finite row will do
-        scores = filter_logits(scores, temperature, top_k, top_p)
-        drawn = torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(-1)
-        ids = [f if f is not None else int(d) for f, d in zip(force_ids, drawn.tolist())]
-        for i, tid in enumerate(ids):
-            if done[i]:
-                continue
-            tok = vocab.tokens[tid]
-            out[i].append(tok)
-            states[i].advance(tok)
-            done[i] = tok == END
-        logits, hidden = model.step(torch.tensor(ids), hidden)
-        step += 1
-    return out, repairs
+    rule = TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical)
+    # Every stream ends by then: the plan, max_tokens, 200 more to close a bar, the end token.
+    longest = len(plan.tokens) + max_tokens + 202
+    for _ in run_loop(loaded.model, loaded.warmup_ids or [grammar.end], longest, num, temperature,
+                      top_k, top_p, rng_seed, rule=rule):
+        pass
+    return rule.out, rule.repairs
 
 
 def sample(loaded, req) -> None:
     """`gen sample` for a run trained on ABC: complete tunes to stdout or to a file."""
-    from gen.music.abc_char import sample_chars
-    from gen.music.abc_seed import finish_tunes, write_output
+    from gen.music.abc.char import sample_chars
+    from gen.music.abc.seed import finish_tunes, write_output
 
     if loaded.vocab.level == "char":
         sample_chars(loaded, req)

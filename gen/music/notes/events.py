@@ -1,4 +1,4 @@
-"""music21 streams ↔ note-level event tokens (see gen.tokenize.notes for the vocabulary).
+"""music21 streams ↔ note-level event tokens (see gen.music.notes.tokens for the vocabulary).
 
 `encode_score` flattens every part of a score into one set of (pitch, start, end) notes on the
 1/12-quarter grid, takes bar lines from the first part's measures and key/meter from the
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from gen.tokenize import notes as nt
+from gen.music.notes import tokens as nt
 
 
 def _units(ql) -> int:

@@ -6,7 +6,7 @@ Pure Python. Pitches are MIDI numbers (middle C = ``C`` = 60).
 
 from __future__ import annotations
 
-from gen.tokenize.abc import (ACC_TEXT, ACCIDENTALS, BARS, LETTERS, NATURAL, _NOTE, key_signature)
+from gen.music.abc.lexer import (ACC_TEXT, ACCIDENTALS, BARS, LETTERS, NATURAL, _NOTE, key_signature)
 
 
 def parse_note(tok: str) -> tuple[int | None, str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from gen.tokenize import notes as nt
+from gen.music.notes import tokens as nt
 
 UNIT = nt.GRID // 2  # grid units in an eighth note, the L:1/8 unit
 SHARP_ORDER, FLAT_ORDER = "FCGDAEB", "BEADGCF"

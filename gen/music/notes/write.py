@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gen.errors import GenError
-from gen.tokenize import notes as nt
+from gen.music.notes import tokens as nt
 
 MIDI_SUFFIXES = {".mid", ".midi"}
 XML_SUFFIXES = {".musicxml", ".xml", ".mxl"}
@@ -29,14 +29,14 @@ def write(tokens: list[str], path: Path, bpm: float | None = None,
         from gen.checkpoint import atomic_write
 
         if suffix == ".abc":
-            from gen.music.notes_abc import to_abc
+            from gen.music.notes.abc import to_abc
 
             text = to_abc(tokens)
         else:
             text = nt.join(tokens) + "\n"
         atomic_write(path, lambda f: f.write(text.encode()))
         return len(nt.decode(tokens).notes)
-    from gen.music.events import to_score
+    from gen.music.notes.events import to_score
 
     score, dec = to_score(tokens, bpm, instrument)
     if not dec.notes:

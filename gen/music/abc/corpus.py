@@ -1,6 +1,6 @@
 """ABC corpora: one file of many tunes, a folder of .abc files, or a music21 collection.
 
-Tunes are split at ``X:`` lines and lexed by the pure regex lexer in `gen.tokenize.abc` (about
+Tunes are split at ``X:`` lines and lexed by the pure regex lexer in `gen.music.abc.lexer` (about
 4,000 tunes a second, so no cache is needed; music21 would take 30-60 ms a tune). Tunes it
 cannot read (several voices, unusual keys or meters, stray text) are skipped and counted in one
 warning. The tunes are put in a fixed shuffled order so that the trainer's contiguous last-10%
@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from gen.errors import GenError
-from gen.tokenize.abc import (BARS, END, SPECIALS, START, AbcError, lex_tune, norm_field,
+from gen.music.abc.lexer import (BARS, END, SPECIALS, START, AbcError, lex_tune, norm_field,
                               split_tunes)
 
 TONICS = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
@@ -116,13 +116,13 @@ def char_tokens(text: str) -> list[str]:
 
 
 def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose: str | None = None,
-         **_ignored):
-    """The corpus as tokens. ``transpose``: "C" (the default at level abc: every tune moved to
-    tonic C, its mode kept, as folk-rnn does; measured on irish.abc it lowers held-out loss and
-    brings the interval histogram nearer the corpus), "all" (each tune in all 12 keys) or "none".
+         **_ignored) -> tuple[str, list[str], dict]:
+    """(level, tokens, stats) of the corpus, for `gen.corpus.load_corpus`. ``transpose``: "C"
+    (the default at level abc: every tune moved to tonic C, its mode kept, as folk-rnn does;
+    measured on irish.abc it lowers held-out loss and brings the interval histogram nearer the
+    corpus), "all" (each tune in all 12 keys) or "none".
     The tonics the tunes had are kept in the stats so sampling can move tunes back."""
     from gen.console import warn
-    from gen.corpus import Corpus, corpus_name
 
     level = level or "abc"
     if level not in ("abc", "char"):
@@ -151,7 +151,7 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
     keys = Counter(next((t for t in tune if t.startswith("K:")), "") for tune in tunes) \
         if level == "abc" else Counter()
     if transpose != "none":
-        from gen.music.abc_pitch import transpose as move
+        from gen.music.abc.pitch import transpose as move
 
         tunes = [move(t, "C") for t in tunes] if transpose == "C" else \
             [move(t, tonic) for t in tunes for tonic in TONICS]
@@ -164,7 +164,7 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
              "median_tune_tokens": statistics.median(len(t) for t in tunes),
              "specials": list(SPECIALS), "shuffled": True,
              "keys": dict(keys.most_common()), "options": {"transpose": transpose}}
-    return Corpus(corpus_name(spec), "abc", level, tokens, spec, stats)
+    return level, tokens, stats
 
 
 def corpus_tunes(spec: str, level: str = "abc", **options) -> list[list[str]]:
@@ -173,9 +173,9 @@ def corpus_tunes(spec: str, level: str = "abc", **options) -> list[list[str]]:
     import io
 
     with contextlib.redirect_stderr(io.StringIO()):
-        corpus = load(spec, level, **options)
+        _, tokens, _ = load(spec, level, **options)
     tunes, cur = [], []
-    for tok in corpus.tokens:
+    for tok in tokens:
         cur.append(tok)
         if tok == END:
             tunes.append(cur)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from gen.console import log, write_out
 from gen.errors import GenError
-from gen.tokenize.abc import START, AbcError, lex_body, norm_field
+from gen.music.abc.lexer import START, AbcError, lex_body, norm_field
 
 
 @dataclass
@@ -49,7 +49,7 @@ def parse_seed(text: str) -> tuple[dict, list[str]]:
 
 
 def make_plan(loaded, req) -> Plan:
-    from gen.music.abc_pitch import tonic_of, transpose
+    from gen.music.abc.pitch import tonic_of, transpose
     from gen.tokenize.vocab import describe_unknown
 
     vocab = loaded.vocab
@@ -96,8 +96,8 @@ def make_plan(loaded, req) -> Plan:
 
 
 def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
-    from gen.music.abc_pitch import transpose
-    from gen.music.abc_write import write_tune
+    from gen.music.abc.pitch import transpose
+    from gen.music.abc.write import write_tune
 
     import random
 
@@ -137,7 +137,7 @@ def write_output(texts: list[str], req) -> None:
         atomic_write(req.output, lambda f: f.write(text.encode()))
         written = [req.output]
     else:
-        from gen.music.abc_write import write_scores
+        from gen.music.abc.write import write_scores
 
         written = write_scores(texts, req.output, req.music.get("bpm"), req.music.get("instrument"))
     if not req.quiet:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gen.errors import GenError
-from gen.tokenize import notes as nt
+from gen.music.notes import tokens as nt
 
 SCORE_SUFFIXES = {".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn", ".abc"}
 _X_LINE = re.compile(r"^X:", re.MULTILINE)
@@ -68,7 +68,7 @@ def split_abc(text: str) -> list[str]:
 
 
 def make_units(files: list[Path]) -> list[Unit]:
-    from gen.music.cache import content_key
+    from gen.music.notes.cache import content_key
 
     units = []
     for f in files:
@@ -98,7 +98,7 @@ def parse_unit(unit: Unit) -> tuple[list[str] | None, str | None]:
                 obj = converter.parse(unit.text, format="abc")
         else:
             obj = converter.parse(unit.path, format=_FORMATS.get(unit.fmt), forceSource=True)
-        from gen.music.events import encode_stream
+        from gen.music.notes.events import encode_stream
 
         tokens = encode_stream(obj)
     except Exception as e:  # music21 raises many kinds on bad input; all mean "skip it"
@@ -150,7 +150,7 @@ def parse_units(units: list[Unit], workers: int) -> list[tuple[list[str] | None,
 def prepare(files: list[Path], workers: int | None = None, use_cache: bool = True,
             quiet: bool = False) -> tuple[list[list[str]], dict]:
     """Token pieces of the files and counts: (pieces, {units, cached, parsed, skipped, errors})."""
-    from gen.music.cache import TokenCache
+    from gen.music.notes.cache import TokenCache
 
     units = make_units(files)
     cache = TokenCache() if use_cache else None
@@ -204,10 +204,9 @@ def transposed(pieces: list[list[str]], how: str | None) -> list[list[str]]:
 
 
 def load(spec: str, level: str | None = None, transpose: str | None = None, workers: int | None = None,
-         **_ignored):
-    """The gen.corpus.Corpus for a folder, score file or music21:NAME, as note events."""
-    from gen.corpus import Corpus, corpus_name
-
+         **_ignored) -> tuple[str, list[str], dict]:
+    """(level, tokens, stats) of a folder, score file or music21:NAME as note events, for
+    `gen.corpus.load_corpus`."""
     if level not in (None, "notes"):
         raise GenError(f"--level {level} is not available for MIDI/MusicXML; use notes")
     files = find_files(spec)
@@ -223,8 +222,8 @@ def load(spec: str, level: str | None = None, transpose: str | None = None, work
     pieces = transposed(pieces, transpose)
     tokens = [t for p in pieces for t in p]
     lengths = [len(p) for p in pieces]
-    return Corpus(corpus_name(spec), "notes", "notes", tokens, spec, {
+    return "notes", tokens, {
         "files": len(files), "pieces": len(pieces), "skipped": stats["skipped"],
         "median_tokens_per_piece": statistics.median(lengths),
         "specials": list(nt.SPECIALS),
-        "options": {"transpose": transpose} if transpose else {}})
+        "options": {"transpose": transpose} if transpose else {}}
