@@ -13,6 +13,7 @@ from typing import Iterator
 
 import torch
 
+from gen.errors import GenError
 from gen.model import RNNLM
 
 
@@ -121,6 +122,9 @@ def _loop(model, seed_ids, length, num_samples, temperature, top_k, top_p, rng_s
     generator = torch.Generator().manual_seed(rng_seed) if rng_seed is not None else None
     logits, hidden = prime(model, seed_ids, num_samples)
     logits = logits.float().contiguous()  # a rule may edit it in place: no shared rows
+    if not torch.isfinite(logits).all():
+        raise GenError("the model's outputs are not finite numbers: its weights have diverged; "
+                       "sample from an earlier checkpoint or retrain with a lower --lr")
     stepper = Stepper(model, num_samples)
     stepper.load_state(hidden)
     filtered = top_k is not None or top_p is not None
