@@ -68,6 +68,11 @@ def setup(device: torch.device) -> torch.device:
 
 def teardown() -> None:
     if dist.is_available() and dist.is_initialized():
+        import gc
+
+        # The DDP wrapper sits in reference cycles; collect it while the process group still
+        # exists, or its C++ threads may be torn down at interpreter exit and abort the process.
+        gc.collect()
         try:
             dist.destroy_process_group()
         except Exception:
