@@ -49,7 +49,7 @@ def train(
     eval_every: Optional[int] = typer.Option(None, help="Evaluate and save every N steps (default 500 for text, 250 for music)."),
     patience: Optional[int] = typer.Option(None, help="Stop after N evaluations without a better validation loss."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
-    precision: str = typer.Option("auto", help="auto (bf16 where the hardware has it), fp32 or bf16."),
+    precision: str = typer.Option("auto", help="auto (bf16 where the hardware has it; fp16 on older GPUs), fp32, bf16 or fp16."),
     rng_seed: int = typer.Option(1337, help="Random seed: same seed and options, same run."),
     resume: Optional[Path] = typer.Option(None, help="Continue this run folder exactly where it stopped."),
     init_from: Optional[Path] = typer.Option(None, help="Start from this run's weights (fine-tune on a new corpus)."),

@@ -35,10 +35,14 @@ def cpu_has_bf16() -> bool:
 def pick_precision(name: str, device: torch.device) -> str:
     if name == "auto":
         if device.type == "cuda":
-            return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+            # Tensor cores want half precision: bf16 where the GPU has it (Ampere on), else
+            # fp16 with loss scaling.
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         if device.type == "cpu":
             return "bf16" if cpu_has_bf16() else "fp32"
         return "fp32"
-    if name not in ("fp32", "bf16"):
-        raise GenError(f"unknown precision {name!r}; choose auto, fp32 or bf16")
+    if name not in ("fp32", "bf16", "fp16"):
+        raise GenError(f"unknown precision {name!r}; choose auto, fp32, bf16 or fp16")
+    if name == "fp16" and device.type != "cuda":
+        raise GenError("--precision fp16 needs --device cuda; use bf16 or fp32")
     return name

@@ -19,6 +19,8 @@ from gen.model import RNNLM, detach_hidden
 def autocast(precision: str, device: torch.device):
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)
+    if precision == "fp16":  # CUDA GPUs without bf16; the trainer scales the loss
+        return torch.autocast(device.type, dtype=torch.float16)
     return nullcontext()
 
 

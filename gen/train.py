@@ -6,6 +6,11 @@ state the previous window ended in (detached, so gradients stop at the window ed
 the state for the next step. A run is a pure function of its options and ``rng_seed`` when it is
 bounded by ``steps`` or ``epochs``; ``--resume`` restores model, optimizer, hidden state, RNG and
 step, and lands on the same loss curve as an uninterrupted run.
+
+Under torchrun (`gen.distributed`) each rank trains its contiguous share of the B streams through
+DistributedDataParallel; the checkpoint holds the hidden state of all B streams in global order,
+so a run resumes on any number of processes that divides B. Rank 0 alone evaluates and writes;
+it also owns the clock, so a --minutes budget stops every rank at the same step.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from gen import checkpoint as ckpt
+from gen import distributed as dist
 from gen.data import Windows
 from gen.evaluate import autocast, mean_loss
 from gen.model import RNNLM, detach_hidden
@@ -86,6 +92,16 @@ class Trainer:
                                       {"params": rest, "weight_decay": 0.0}], lr=cfg.lr)
         self.state = TrainState()
         self.hidden = None
+        self.streams = dist.my_streams(self.windows.batch_size)
+        self.net = model  # what the step runs: the model, or its DDP wrapper across ranks
+        if dist.world_size() > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.net = DistributedDataParallel(
+                model, device_ids=[device.index] if device.type == "cuda" else None)
+            torch.manual_seed(cfg.rng_seed + dist.rank())  # own dropout masks per rank
+        # fp16 needs loss scaling against underflow; bf16 has fp32's range and does not.
+        self.scaler = _grad_scaler() if cfg.precision == "fp16" else None
 
     # -- schedule -------------------------------------------------------------------------------
     def total_steps(self) -> int | None:
@@ -111,26 +127,43 @@ class Trainer:
         known = {f.name for f in fields(TrainState)}
         self.state = TrainState(**{k: v for k, v in payload["state"].items() if k in known})
         hidden = payload.get("hidden")
+        # Stored for all B streams in global order; this rank keeps its own block of them.
+        cut = self.streams
         if isinstance(hidden, (list, tuple)):
-            hidden = tuple(h.to(self.device) for h in hidden)
+            hidden = tuple(h[:, cut].contiguous().to(self.device) for h in hidden)
         elif hidden is not None:
-            hidden = hidden.to(self.device)
+            hidden = hidden[:, cut].contiguous().to(self.device)
         self.hidden = hidden
-        if "rng" in payload:
+        if hidden is not None:
+            got = (hidden[0] if isinstance(hidden, tuple) else hidden).size(1)
+            want = cut.stop - cut.start
+            if got != want:
+                from gen.errors import GenError
+
+                raise GenError(f"the checkpoint holds the state of {got * dist.world_size()} "
+                               f"streams, this run trains {self.windows.batch_size}")
+        if "rng" in payload and dist.world_size() == 1:
             torch.set_rng_state(payload["rng"])
+        elif dist.world_size() > 1:
+            torch.manual_seed(self.cfg.rng_seed + 7919 * self.state.step + dist.rank())
 
     def _payload(self) -> dict:
         # Kept in its own dtype (bf16 under autocast) so a resumed run continues bit for bit.
+        # A collective: every rank must call it. Gathered in fp32 (every backend has it), then
+        # back to the state's own dtype, which loses nothing.
         h = self.hidden
         if isinstance(h, tuple):
-            h = [t.cpu() for t in h]
+            h = [dist.gather_streams(t.float()).to(t.dtype).cpu() for t in h]
         elif h is not None:
-            h = h.cpu()
+            h = dist.gather_streams(h.float()).to(h.dtype).cpu()
         return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
                 "state": asdict(self.state), "hidden": h, "rng": torch.get_rng_state()}
 
     def save_last(self) -> None:
-        ckpt.save_tensors(self.run / ckpt.LAST, self._payload())
+        payload = self._payload()
+        if not dist.is_main():
+            return
+        ckpt.save_tensors(self.run / ckpt.LAST, payload)
         self.meta["summary"] = self.summary()
         ckpt.write_json(self.run / ckpt.META, self.meta)
 
@@ -143,19 +176,37 @@ class Trainer:
     # -- the loop -------------------------------------------------------------------------------
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> float:
         with autocast(self.cfg.precision, self.device):
-            logits, hidden = self.model(x, self.hidden)
+            logits, hidden = self.net(x, self.hidden)
         loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
-        if not torch.isfinite(loss):
-            return loss.item()  # leave the weights as they were: last.pt must stay usable
+        # The mean over all ranks: every rank then takes the same decision below (one skipping
+        # backward alone would leave the others waiting in DDP's gradient all-reduce).
+        value = dist.sum_floats([loss.item()], self.device)[0] / dist.world_size()
+        if not math.isfinite(value):
+            return value  # leave the weights as they were: last.pt must stay usable
         self.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.opt)
+        else:
+            loss.backward()
         if self.cfg.clip > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip)
-        self.opt.step()
+        if self.scaler is not None:
+            self.scaler.step(self.opt)
+            self.scaler.update()
+        else:
+            self.opt.step()
         self.hidden = detach_hidden(hidden)
-        return loss.item()
+        return value
 
     def evaluate(self) -> dict:
+        if not dist.is_main():
+            # Rank 0 scores and writes; the others hand over their streams' state and wait for
+            # its verdict (best loss, patience), which every rank needs to stop at the same step.
+            self._payload()
+            for k, v in dist.broadcast_object(None).items():
+                setattr(self.state, k, v)  # in place: fit() holds this object
+            return {}
         val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) if len(self.val_ids) > 1 \
             else (math.nan, 0)
         st = self.state
@@ -178,7 +229,15 @@ class Trainer:
                "lr": self.opt.param_groups[0]["lr"], "best": improved}
         ckpt.append_metrics(self.run, row)
         self.on_eval(row)
+        dist.broadcast_object(asdict(st))
         return row
+
+    def _clock(self, start: float) -> None:
+        self.state.elapsed = time.perf_counter() - start
+        if self.total_steps() is None and dist.world_size() > 1:
+            # A time budget: rank 0's clock decides, so every rank stops at the same step.
+            self.state.elapsed = dist.sum_floats(
+                [self.state.elapsed if dist.is_main() else 0.0], self.device)[0]
 
     def fit(self) -> TrainState:
         """Train until the budget is spent, patience runs out, or Ctrl-C; always saves last.pt."""
@@ -190,6 +249,7 @@ class Trainer:
         try:
             while not self.done():
                 x, y, new_epoch = self.windows.window(st.step)
+                x, y = x[:, self.streams], y[:, self.streams]  # this rank's share of the streams
                 if new_epoch:
                     self.hidden = None  # each epoch starts the streams afresh, as in word_language_model
                 lr = learning_rate(cfg.schedule, cfg.lr, self.progress(),
@@ -204,7 +264,7 @@ class Trainer:
                     break
                 st.step += 1
                 st.tokens += per_step
-                st.elapsed = time.perf_counter() - start
+                self._clock(start)
                 smooth = loss if smooth is None else 0.98 * smooth + 0.02 * loss
                 st.train_loss = smooth
                 self.on_step({"step": st.step, "loss": smooth, "lr": lr, "elapsed": st.elapsed,
@@ -212,7 +272,7 @@ class Trainer:
                               "total_steps": self.total_steps()})
                 if st.step % cfg.eval_every == 0 and not self.done():
                     self.evaluate()
-                    st.elapsed = time.perf_counter() - start
+                    self._clock(start)
                     if cfg.patience is not None and st.bad_evals >= cfg.patience:
                         st.stopped = (f"early stop: no better validation loss in {cfg.patience} "
                                       "evaluations")
@@ -220,10 +280,18 @@ class Trainer:
         except KeyboardInterrupt:
             st.stopped = "interrupted"
             st.elapsed = time.perf_counter() - start
-            self.save_last()
+            if dist.world_size() == 1:  # across ranks the last evaluation's checkpoint stands
+                self.save_last()
             raise
         if st.stopped.startswith("the loss became"):
             self.save_last()  # weights from before the blow-up; best.pt is untouched
             return st
         self.evaluate()
         return st
+
+
+def _grad_scaler():
+    amp = getattr(torch, "amp", None)
+    if amp is not None and hasattr(amp, "GradScaler"):
+        return amp.GradScaler("cuda")
+    return torch.cuda.amp.GradScaler()  # torch < 2.3

@@ -67,7 +67,8 @@ def describe(run: Path) -> dict:
             "model": m, "parameters": params, "train": t, "steps": s.get("step"),
             "tokens": s.get("tokens"), "train_seconds": s.get("elapsed"),
             "best_val_nats": s.get("best_val"), "best_val_bits": _bits(s.get("best_val")),
-            "best_step": s.get("best_step"), "stopped": s.get("stopped") or None}
+            "best_step": s.get("best_step"), "stopped": s.get("stopped") or None,
+            "world_size": meta.get("world_size", 1)}
 
 
 def _count_params(m: dict) -> int:

@@ -29,18 +29,53 @@ class TrainRequest:
     music: dict          # options only music corpora use
 
 
-def unique_run_dir(base: Path) -> Path:
-    """``base``, or ``base-2``, ``base-3``... so that a new run never overwrites an old one."""
-    if not (base / ckpt.META).exists():
-        return base
-    n = 2
-    while (base.parent / f"{base.name}-{n}" / ckpt.META).exists():
-        n += 1
-    return base.parent / f"{base.name}-{n}"
+def _claim(resume: Path | None, base: Path | None) -> Path:
+    """Rank 0 locks the run folder (`gen.runfolder`) and tells the other ranks which it is; an
+    error there reaches every rank, so none is left waiting."""
+    from gen import distributed as dist
+    from gen import runfolder
+
+    folder, problem = None, None
+    if dist.is_main():
+        try:
+            if resume is not None:
+                runfolder.claim_existing(resume)
+                folder = resume
+            else:
+                folder = runfolder.claim_new(base)
+        except GenError as e:
+            problem = str(e)
+    folder, problem = dist.broadcast_object((str(folder) if folder else None, problem))
+    if problem:
+        raise GenError(problem)
+    return Path(folder)
 
 
 def run(req: TrainRequest) -> None:
+    from gen import distributed as dist
+
+    try:
+        _run(req)
+        dist.barrier()  # no rank leaves (closing its sockets) while another still reads from it
+    except GenError:
+        raise
+    except Exception as e:
+        if dist.is_peer_failure(e):
+            raise GenError("another training process stopped or stopped answering "
+                           f"({str(e).splitlines()[0][:160]}); the last checkpoint written is "
+                           "intact, continue with `gen train --resume RUN`") from None
+        raise
+    finally:
+        from gen import runfolder
+
+        runfolder.release_all()
+        dist.teardown()
+
+
+def _run(req: TrainRequest) -> None:
     import torch
+
+    from gen import distributed as dist
 
     from gen.corpus import load_corpus
     from gen.data import split_ids
@@ -50,10 +85,12 @@ def run(req: TrainRequest) -> None:
     from gen.tokenize import Vocab, vocab_from_json
     from gen.train import Trainer, TrainConfig
 
-    device = pick_device(req.device)
+    device = dist.setup(pick_device(req.device))
+    if not dist.is_main():
+        req.quiet = True  # rank 0 alone reports
     resume_payload = None
     if req.resume is not None:
-        run_dir = ckpt.resolve_run(req.resume)
+        run_dir = _claim(ckpt.resolve_run(req.resume), None)
         meta = ckpt.read_meta(run_dir)
         resume_payload = ckpt.load_tensors(run_dir / ckpt.LAST)
         cfg = TrainConfig.from_json({**meta["train"], **_budget(req.train)})
@@ -85,7 +122,7 @@ def run(req: TrainRequest) -> None:
             vocab = _grow_vocab(init.vocab, vocab, corpus)
         model_cfg = ModelConfig.from_json({**(init.meta["model"] if init else req.model),
                                            "vocab_size": len(vocab)})
-        run_dir = unique_run_dir(req.out or ckpt.DEFAULT_ROOT / corpus.name)
+        run_dir = _claim(None, req.out or ckpt.DEFAULT_ROOT / corpus.name)
         meta = ckpt.new_meta(model_cfg.to_json(), vocab.to_json(),
                              {"name": corpus.name, "kind": corpus.kind, "level": corpus.level,
                               "source": corpus.source, "stats": corpus.stats,
@@ -93,6 +130,7 @@ def run(req: TrainRequest) -> None:
     cfg.precision = pick_precision(cfg.precision, device)
     meta["train"] = cfg.to_json()
     meta["device"] = str(device)
+    meta["world_size"] = dist.world_size()
 
     ids = torch.tensor(vocab.encode(corpus.tokens), dtype=torch.long)
     train_ids, val_ids = split_ids(ids, cfg.val_frac)
@@ -108,13 +146,14 @@ def run(req: TrainRequest) -> None:
 
     trainer = Trainer(model, train_ids, val_ids, cfg, run_dir, meta, device)
     w = trainer.windows
-    if w.batch_size != cfg.batch_size or w.seq_len != cfg.seq_len:
+    if (w.batch_size != cfg.batch_size or w.seq_len != cfg.seq_len) and dist.is_main():
         warn(f"the training text is short ({len(train_ids)} tokens): using {w.batch_size} streams "
              f"of windows of {w.seq_len} instead of --batch-size {cfg.batch_size} --seq-len "
              f"{cfg.seq_len}")
     if resume_payload is not None:
         trainer.restore(resume_payload)
-        log(f"resuming {run_dir} at step {trainer.state.step}")
+        if dist.is_main():
+            log(f"resuming {run_dir} at step {trainer.state.step}")
     budget = (f"{cfg.steps} steps" if cfg.steps is not None else
               f"{cfg.epochs} epochs" if cfg.epochs is not None else f"{cfg.minutes:g} minutes")
     if not req.quiet:
@@ -123,19 +162,22 @@ def run(req: TrainRequest) -> None:
         log(f"model {model_cfg.cell} {model_cfg.layers}x{model_cfg.hidden}"
             f"{' one-hot' if model_cfg.one_hot else f' embed {model_cfg.embed_dim}'}, "
             f"{model.num_params():,} parameters, {device} {cfg.precision}; budget {budget}; "
-            f"run folder {run_dir}")
-    ckpt.write_json(run_dir / ckpt.META, meta)
+            f"run folder {run_dir}" + (f"; {dist.world_size()} processes"
+                                        if dist.world_size() > 1 else ""))
+    if dist.is_main():
+        ckpt.write_json(run_dir / ckpt.META, meta)
     t0 = time.perf_counter()
     with TrainDisplay(req.quiet, unit=corpus.level) as display:
         trainer.on_step, trainer.on_eval = display.on_step, display.on_eval
         try:
             state = trainer.fit()
         except KeyboardInterrupt:
-            raise GenError(f"interrupted at step {trainer.state.step}; state saved, continue with "
+            saved = "state saved" if dist.world_size() == 1 else "last evaluation's state kept"
+            raise GenError(f"interrupted at step {trainer.state.step}; {saved}, continue with "
                            f"`gen train --resume {run_dir}`") from None
     if state.stopped.startswith("the loss became"):
         raise GenError(f"{state.stopped}. Stopped; best checkpoint kept in {run_dir}")
-    if state.stopped:
+    if state.stopped and dist.is_main():
         warn(state.stopped)
     best = state.best_val
     if not req.quiet:
