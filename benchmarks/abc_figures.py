@@ -28,7 +28,75 @@ from gen import checkpoint as ckpt  # noqa: E402
 from gen.music.abc.corpus import corpus_tunes  # noqa: E402
 from gen.music.abc.pitch import pitches  # noqa: E402
 from gen.music.check import check_tune  # noqa: E402
-from gen.music.abc.lexer import AbcError, is_length, is_pitch, lex_tune  # noqa: E402
+from gen.music.abc.lexer import BARS, AbcError, is_length, is_pitch, lex_tune  # noqa: E402
+
+
+def form_of(tokens: list[str]) -> dict:
+    """Sections (bars each), and whether the last note is the key's tonic, counted from tokens as
+    issue 11 defines them: a section is the music between repeat signs or double bars; a short
+    first bar (pickup) counts 0, as does a short bar that completes the short bar before it (a
+    pickup written inside a section or ending); other bars count 1; bars of a second (or later)
+    ending are not counted, and the ending closes its section once it is as long as the first.
+    Bar lengths come from gen's TuneState; the section logic here is the benchmark's own."""
+    from gen.music.abc.grammar import TuneState
+    from gen.music.abc.lexer import SECTION_BARS
+
+    st = TuneState()
+    sections, count, ending, first_len, ending_len = [], 0, 0, None, 0
+    section_first, carry = True, 0
+
+    def close():
+        nonlocal count, ending, first_len, ending_len, section_first
+        if count:
+            sections.append(count)
+        count, ending, first_len, ending_len, section_first = 0, 0, None, 0, True
+
+    for tok in [*tokens, "|]"] if tokens[-1:] != ["</s>"] else [*tokens[:-1], "|]"]:
+        closed_before = len(st.bars)
+        st.advance(tok)
+        if tok[:1] == "[" and tok[1:].isdigit():
+            ending, ending_len = int(tok[1:]), 0
+            continue
+        if tok not in BARS:
+            continue
+        if len(st.bars) > closed_before:  # a bar with music in it ended here
+            length, _, meter = st.bars[-1]
+            short = meter is not None and length < meter
+            counts = not (short and (section_first or carry and carry + length == meter))
+            carry = length if short and counts else 0
+            section_first = False
+            if ending >= 2:
+                ending_len += counts
+            else:
+                count += counts
+                ending_len += counts if ending == 1 else 0
+        if tok == ":|" and ending == 1:
+            first_len = ending_len  # the second ending follows; the section goes on
+        elif tok in SECTION_BARS:
+            close()
+        elif ending >= 2 and first_len is not None and ending_len >= first_len:
+            close()
+    notes = [t for t in tokens if is_pitch(t) and t != "z"]
+    key = [t for t in tokens if t.startswith("K:")]
+    tonic = False
+    if notes and key:
+        from gen.music.abc.lexer import NATURAL, key_signature  # noqa: F401
+        last = pitches(tokens)
+        last = [q for q in last if q is not None][-1]
+        k = key[-1]
+        tonic_pc = (NATURAL[k[2]] + {"#": 1, "b": -1}.get(k[3:-3], 0)) % 12
+        tonic = last % 12 == tonic_pc
+    return {"sections": sections, "tonic": tonic}
+
+
+def form_figures(tunes: list[list[str]]) -> dict:
+    forms = [form_of(t) for t in tunes if t]
+    n = max(len(forms), 1)
+    return {"phrases_pct": 100.0 * sum(bool(f["sections"]) and all(b % 4 == 0 for b in f["sections"])
+                                       for f in forms) / n,
+            "median_sections": statistics.median(len(f["sections"]) for f in forms) if forms else 0,
+            "tonic_pct": 100.0 * sum(f["tonic"] for f in forms) / n,
+            "section_lengths": Counter(b for f in forms for b in f["sections"]).most_common(6)}
 
 
 def notes_of(tokens: list[str]) -> tuple[str, ...]:
@@ -122,6 +190,7 @@ def main() -> None:
     pc_c, iv_c = histograms(corpus)
     pc_s, iv_s = histograms(readable)
     best = meta.get("summary", {}).get("best_val")
+    form_s, form_c = form_figures(readable), form_figures(corpus)
     figures = {
         "run": str(run), "tunes": n, "temperature": args.temperature, "free": args.free,
         "abc2midi_no_error_pct": pct(sum(r.get("abc2midi_ok", False) for r in rows)),
@@ -135,6 +204,14 @@ def main() -> None:
         "val_bits_per_token": best / math.log(2) if best is not None else None,
         "pitch_class_js": js_distance(pc_s, pc_c),
         "interval_js": js_distance(iv_s, iv_c),
+        "whole_phrases_pct": form_s["phrases_pct"],
+        "corpus_whole_phrases_pct": form_c["phrases_pct"],
+        "median_sections": form_s["median_sections"],
+        "corpus_median_sections": form_c["median_sections"],
+        "ends_on_tonic_pct": form_s["tonic_pct"],
+        "corpus_ends_on_tonic_pct": form_c["tonic_pct"],
+        "section_lengths": form_s["section_lengths"],
+        "corpus_section_lengths": form_c["section_lengths"],
         "steps": meta.get("summary", {}).get("step"),
         "sample_seconds": round(sample_s, 1),
     }
@@ -155,6 +232,14 @@ def main() -> None:
     print(f"  held-out loss            {'n/a' if bits is None else f'{bits:.3f}'} bits per token")
     print(f"  JS distance to corpus    pitch class {figures['pitch_class_js']:.3f}, "
           f"interval {figures['interval_js']:.3f}")
+    print(f"  sections whole 4-bar phrases {figures['whole_phrases_pct']:5.1f}% "
+          f"(corpus {figures['corpus_whole_phrases_pct']:.1f}%)")
+    print(f"  sections per tune (median)   {figures['median_sections']} "
+          f"(corpus {figures['corpus_median_sections']})")
+    print(f"  last note on the tonic       {figures['ends_on_tonic_pct']:5.1f}% "
+          f"(corpus {figures['corpus_ends_on_tonic_pct']:.1f}%)")
+    print(f"  commonest section lengths    {figures['section_lengths']} "
+          f"(corpus {figures['corpus_section_lengths']})")
 
 
 if __name__ == "__main__":
