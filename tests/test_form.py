@@ -96,3 +96,32 @@ def test_check_against_missing_file_is_one_line(gen, tmp_path):
     mine.write_text(tune(BAR44 * 8 + "|]"))
     r = gen("check", mine, "--no-music21", "--against", tmp_path / "nope.abc")
     assert r.code != 0 and r.err.strip().startswith("error:") and len(r.err.strip().splitlines()) == 1
+
+
+def _score(tmp_path, fmt: str, double_at: int | None = None):
+    from music21 import bar, meter, note, stream
+
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    for i in range(16):
+        m = stream.Measure(number=i + 1)
+        for p in ("D4", "F#4", "A4", "D5" if i == 15 else "E4"):
+            m.append(note.Note(p, quarterLength=1))
+        if double_at is not None and i + 1 == double_at:
+            m.rightBarline = bar.Barline("double")
+        part.append(m)
+    s = stream.Score([part])
+    path = tmp_path / f"piece.{fmt}"
+    s.write("midi" if fmt == "mid" else "musicxml", fp=str(path))
+    return path
+
+
+def test_check_reads_bars_from_a_midi_file(gen, tmp_path):
+    r = gen("check", _score(tmp_path, "mid"))
+    assert r.code == 0 and "form 16, ends on tonic" in r.out
+    assert "no bar-line styles" in r.err
+
+
+def test_check_finds_sections_at_double_bars_in_musicxml(gen, tmp_path):
+    r = gen("check", _score(tmp_path, "musicxml", double_at=8), "--json")
+    assert json.loads(r.out)["form"]["sections"] == [8, 8]

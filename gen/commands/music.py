@@ -51,6 +51,8 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True,
     from gen.music.check import check_text
     from gen.music.form import forms, summarise
 
+    if path.suffix.lower() in (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn"):
+        return _check_score(path, as_json)
     result = check_text(_read_abc(path), use_music21)
     if not result["tunes"]:
         raise GenError(f"{path} holds no ABC tunes (no line starts with X:)")
@@ -123,3 +125,23 @@ def _form_table(path: Path, form: dict, against: Path | None, other: dict | None
     for name, cell in rows:
         out.append(name.ljust(width) + "".join(f"  {cell(f):>{w}}" for (_, f), w in zip(cols, widths)))
     return "\n".join(out) + "\n"
+
+
+def _check_score(path: Path, as_json: bool) -> int:
+    """`gen check` of a score file: its form from the bar structure (validity is music21's)."""
+    from gen.music.form import summarise
+    from gen.music.notes.form import score_form
+
+    if not path.exists():
+        raise GenError(f"no such file: {path}")
+    form = score_form(path)
+    if form.error:
+        raise GenError(f"music21 cannot read {path}: {form.error}")
+    if as_json:
+        write_out(json.dumps({"file": str(path), "form": form.to_json()}, indent=1) + "\n")
+        return 0
+    write_out(f"{path.name}  form {_form_text(form.to_json())}\n")
+    write_out(_form_table(path, summarise([form]), None, None))
+    if path.suffix.lower() in (".mid", ".midi"):
+        log("MIDI files carry no bar-line styles: sections end only where the file ends")
+    return 0
