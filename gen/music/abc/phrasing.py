@@ -72,6 +72,16 @@ def number_bars(tokens: list[str]) -> list[str]:
     return out
 
 
+def number_stream(tokens: list[str]) -> list[str]:
+    """`number_bars` for a stream of several tunes (each from ``<s>``), e.g. a probed passage."""
+    out, start = [], 0
+    for i in range(1, len(tokens) + 1):
+        if i == len(tokens) or tokens[i] == "<s>":
+            out += number_bars(tokens[start:i])
+            start = i
+    return out
+
+
 class Phrasing:
     """Section lengths a sampled tune may use, and the checks the grammar mask asks of them."""
 
