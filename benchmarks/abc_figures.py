@@ -28,75 +28,16 @@ from gen import checkpoint as ckpt  # noqa: E402
 from gen.music.abc.corpus import corpus_tunes  # noqa: E402
 from gen.music.abc.pitch import pitches  # noqa: E402
 from gen.music.check import check_tune  # noqa: E402
-from gen.music.abc.lexer import BARS, AbcError, is_length, is_pitch, lex_tune  # noqa: E402
+from gen.music.form import Form, summarise, tune_form  # noqa: E402
+from gen.music.abc.lexer import AbcError, is_length, is_pitch, lex_tune  # noqa: E402
 
 
-def form_of(tokens: list[str]) -> dict:
-    """Sections (bars each), and whether the last note is the key's tonic, counted from tokens as
-    issue 11 defines them: a section is the music between repeat signs or double bars; a short
-    first bar (pickup) counts 0, as does a short bar that completes the short bar before it (a
-    pickup written inside a section or ending); other bars count 1; bars of a second (or later)
-    ending are not counted, and the ending closes its section once it is as long as the first.
-    Bar lengths come from gen's TuneState; the section logic here is the benchmark's own."""
-    from gen.music.abc.grammar import TuneState
-    from gen.music.abc.lexer import SECTION_BARS
-
-    st = TuneState()
-    sections, count, ending, first_len, ending_len = [], 0, 0, None, 0
-    section_first, carry = True, 0
-
-    def close():
-        nonlocal count, ending, first_len, ending_len, section_first
-        if count:
-            sections.append(count)
-        count, ending, first_len, ending_len, section_first = 0, 0, None, 0, True
-
-    for tok in [*tokens, "|]"] if tokens[-1:] != ["</s>"] else [*tokens[:-1], "|]"]:
-        closed_before = len(st.bars)
-        st.advance(tok)
-        if tok[:1] == "[" and tok[1:].isdigit():
-            ending, ending_len = int(tok[1:]), 0
-            continue
-        if tok not in BARS:
-            continue
-        if len(st.bars) > closed_before:  # a bar with music in it ended here
-            length, _, meter = st.bars[-1]
-            short = meter is not None and length < meter
-            counts = not (short and (section_first or carry and carry + length == meter))
-            carry = length if short and counts else 0
-            section_first = False
-            if ending >= 2:
-                ending_len += counts
-            else:
-                count += counts
-                ending_len += counts if ending == 1 else 0
-        if tok == ":|" and ending == 1:
-            first_len = ending_len  # the second ending follows; the section goes on
-        elif tok in SECTION_BARS:
-            close()
-        elif ending >= 2 and first_len is not None and ending_len >= first_len:
-            close()
-    notes = [t for t in tokens if is_pitch(t) and t != "z"]
-    key = [t for t in tokens if t.startswith("K:")]
-    tonic = False
-    if notes and key:
-        from gen.music.abc.lexer import NATURAL, key_signature  # noqa: F401
-        last = pitches(tokens)
-        last = [q for q in last if q is not None][-1]
-        k = key[-1]
-        tonic_pc = (NATURAL[k[2]] + {"#": 1, "b": -1}.get(k[3:-3], 0)) % 12
-        tonic = last % 12 == tonic_pc
-    return {"sections": sections, "tonic": tonic}
-
-
-def form_figures(tunes: list[list[str]]) -> dict:
-    forms = [form_of(t) for t in tunes if t]
-    n = max(len(forms), 1)
-    return {"phrases_pct": 100.0 * sum(bool(f["sections"]) and all(b % 4 == 0 for b in f["sections"])
-                                       for f in forms) / n,
-            "median_sections": statistics.median(len(f["sections"]) for f in forms) if forms else 0,
-            "tonic_pct": 100.0 * sum(f["tonic"] for f in forms) / n,
-            "section_lengths": Counter(b for f in forms for b in f["sections"]).most_common(6)}
+def form_figures(forms) -> dict:
+    """Issue 11's three figures (gen.music.form, the count `gen check` reports)."""
+    summary = summarise(forms)
+    return {"phrases_pct": 100.0 * summary["phrased"], "median_sections": summary["median_sections"],
+            "tonic_pct": 100.0 * summary["tonic_end"],
+            "section_lengths": Counter({int(k): v for k, v in summary["section_bars"].items()}).most_common(6)}
 
 
 def notes_of(tokens: list[str]) -> tuple[str, ...]:
@@ -190,7 +131,8 @@ def main() -> None:
     pc_c, iv_c = histograms(corpus)
     pc_s, iv_s = histograms(readable)
     best = meta.get("summary", {}).get("best_val")
-    form_s, form_c = form_figures(readable), form_figures(corpus)
+    form_s = form_figures([Form(**{k: v for k, v in r['form'].items() if k != 'phrased'}) for r in rows])
+    form_c = form_figures([tune_form(['<s>', *t, '</s>']) for t in corpus])
     figures = {
         "run": str(run), "tunes": n, "temperature": args.temperature, "free": args.free,
         "abc2midi_no_error_pct": pct(sum(r.get("abc2midi_ok", False) for r in rows)),

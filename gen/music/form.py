@@ -13,7 +13,8 @@ import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from gen.music.abc.lexer import BARS, AbcError, is_pitch, lex_tune, split_tunes
+from gen.music.abc.lexer import BARS, AbcError, lex_tune, split_tunes
+from gen.music.abc.pitch import ends_on_tonic
 
 PHRASE = 4  # bars in a phrase
 
@@ -45,7 +46,6 @@ def tune_form(tokens: list[str]) -> Form:
 
     st, form = TuneState(), Form()
     repeated = False
-    key = last_key = None
     for tok in tokens:
         closed = len(st.sections)
         st.advance(tok)
@@ -57,21 +57,8 @@ def tune_form(tokens: list[str]) -> Form:
             repeated = False
         elif tok in BARS and tok not in (":|", "::") and st.sec_bars == 0 and not st.end_no:
             repeated = False  # a repeat sign that closed an empty stretch (|: after :|) ends here
-        if tok.startswith("K:"):
-            key = tok
-        elif is_pitch(tok) and tok != "z":
-            last_key = key
-    if last_key is not None:
-        form.tonic_end = _is_tonic(last_key, tokens)
+    form.tonic_end = ends_on_tonic(tokens)
     return form
-
-
-def _is_tonic(key: str, tokens: list[str]) -> bool:
-    """Does the sounding pitch class of the tune's last note equal the key's tonic?"""
-    from gen.music.abc.pitch import _tonic_parts, pitches, tonic_of
-
-    sounding = [p for p in pitches(tokens) if p is not None]
-    return bool(sounding) and sounding[-1] % 12 == _tonic_parts(tonic_of(key))[1]
 
 
 def text_form(text: str) -> Form:

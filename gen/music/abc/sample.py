@@ -16,6 +16,7 @@ import torch
 from gen.console import log, warn
 from gen.errors import GenError
 from gen.music.abc.grammar import TuneState
+from gen.music.abc.pitch import ends_on_tonic
 from gen.music.abc.phrasing import Phrasing, is_numbered, position_after_bar
 from gen.music.abc.seed import Plan, make_plan
 from gen.sample import Rule
@@ -185,6 +186,8 @@ class TuneRule(Rule):
             end = self.grammar.end
             for i, st in enumerate(self.states):
                 share = phrasing.end_share(st) if self.mask[i, end] else None
+                if share is not None and ends_on_tonic(self.out[i]) is False:
+                    share *= phrasing.off_tonic
                 if share is not None and share < 1.0:
                     # Give the end its corpus share of the (tempered) probability here.
                     rest = torch.cat([scores[i, :end], scores[i, end + 1:]]) / self.temperature
