@@ -28,7 +28,16 @@ from gen import checkpoint as ckpt  # noqa: E402
 from gen.music.abc.corpus import corpus_tunes  # noqa: E402
 from gen.music.abc.pitch import pitches  # noqa: E402
 from gen.music.check import check_tune  # noqa: E402
+from gen.music.form import Form, summarise, tune_form  # noqa: E402
 from gen.music.abc.lexer import AbcError, is_length, is_pitch, lex_tune  # noqa: E402
+
+
+def form_figures(forms) -> dict:
+    """Issue 11's three figures (gen.music.form, the count `gen check` reports)."""
+    summary = summarise(forms)
+    return {"phrases_pct": 100.0 * summary["phrased"], "median_sections": summary["median_sections"],
+            "tonic_pct": 100.0 * summary["tonic_end"],
+            "section_lengths": Counter({int(k): v for k, v in summary["section_bars"].items()}).most_common(6)}
 
 
 def notes_of(tokens: list[str]) -> tuple[str, ...]:
@@ -122,6 +131,8 @@ def main() -> None:
     pc_c, iv_c = histograms(corpus)
     pc_s, iv_s = histograms(readable)
     best = meta.get("summary", {}).get("best_val")
+    form_s = form_figures([Form(**{k: v for k, v in r['form'].items() if k != 'phrased'}) for r in rows])
+    form_c = form_figures([tune_form(['<s>', *t, '</s>']) for t in corpus])
     figures = {
         "run": str(run), "tunes": n, "temperature": args.temperature, "free": args.free,
         "abc2midi_no_error_pct": pct(sum(r.get("abc2midi_ok", False) for r in rows)),
@@ -135,6 +146,14 @@ def main() -> None:
         "val_bits_per_token": best / math.log(2) if best is not None else None,
         "pitch_class_js": js_distance(pc_s, pc_c),
         "interval_js": js_distance(iv_s, iv_c),
+        "whole_phrases_pct": form_s["phrases_pct"],
+        "corpus_whole_phrases_pct": form_c["phrases_pct"],
+        "median_sections": form_s["median_sections"],
+        "corpus_median_sections": form_c["median_sections"],
+        "ends_on_tonic_pct": form_s["tonic_pct"],
+        "corpus_ends_on_tonic_pct": form_c["tonic_pct"],
+        "section_lengths": form_s["section_lengths"],
+        "corpus_section_lengths": form_c["section_lengths"],
         "steps": meta.get("summary", {}).get("step"),
         "sample_seconds": round(sample_s, 1),
     }
@@ -155,6 +174,14 @@ def main() -> None:
     print(f"  held-out loss            {'n/a' if bits is None else f'{bits:.3f}'} bits per token")
     print(f"  JS distance to corpus    pitch class {figures['pitch_class_js']:.3f}, "
           f"interval {figures['interval_js']:.3f}")
+    print(f"  sections whole 4-bar phrases {figures['whole_phrases_pct']:5.1f}% "
+          f"(corpus {figures['corpus_whole_phrases_pct']:.1f}%)")
+    print(f"  sections per tune (median)   {figures['median_sections']} "
+          f"(corpus {figures['corpus_median_sections']})")
+    print(f"  last note on the tonic       {figures['ends_on_tonic_pct']:5.1f}% "
+          f"(corpus {figures['corpus_ends_on_tonic_pct']:.1f}%)")
+    print(f"  commonest section lengths    {figures['section_lengths']} "
+          f"(corpus {figures['corpus_section_lengths']})")
 
 
 if __name__ == "__main__":

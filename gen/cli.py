@@ -206,12 +206,14 @@ def check(
     file: Path = typer.Argument(..., help="ABC file of one or more tunes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     no_music21: bool = typer.Option(False, "--no-music21", help="Skip music21's reading (faster)."),
+    against: Optional[Path] = typer.Option(None, "--against", help="An ABC corpus (e.g. the one the model learned from): its form figures side by side with the tunes'."),
 ):
-    """Is each tune valid ABC? music21 reads it, bars match the meter, abc2midi's verdict.
-    Exits 1 when any tune fails."""
+    """Is each tune valid ABC (music21 reads it, bars match the meter, abc2midi's verdict), and
+    what form has it: sections and their bars, repeats, ending on the tonic. Exits 1 when any
+    tune fails."""
     from gen.commands.music import check as run_check
 
-    code = run_check(file, as_json, not no_music21)
+    code = run_check(file, as_json, not no_music21, against)
     if code:
         raise typer.Exit(code)
 

@@ -38,17 +38,29 @@ def list_corpora(as_json: bool = False) -> None:
         write_out(f"{r['name']:<40} {r['kind']:<6} {size}\n")
 
 
-def check(path: Path, as_json: bool = False, use_music21: bool = True) -> int:
-    """Print the per-tune report; return the exit code (0 when every tune passes)."""
-    from gen.music.check import check_text
-
+def _read_abc(path: Path) -> str:
     try:
-        text = path.read_text(errors="replace")
+        return path.read_text(errors="replace")
     except OSError as e:
         raise GenError(f"cannot read {path}: {e.strerror or e}") from None
-    result = check_text(text, use_music21)
+
+
+def check(path: Path, as_json: bool = False, use_music21: bool = True,
+          against: Path | None = None) -> int:
+    """Print the per-tune report; return the exit code (0 when every tune passes)."""
+    from gen.music.check import check_text
+    from gen.music.form import forms, summarise
+
+    if path.suffix.lower() in (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn"):
+        return _check_score(path, as_json)
+    result = check_text(_read_abc(path), use_music21)
     if not result["tunes"]:
         raise GenError(f"{path} holds no ABC tunes (no line starts with X:)")
+    if against is not None:
+        corpus = forms(_read_abc(against))
+        if not corpus:
+            raise GenError(f"{against} holds no ABC tunes (no line starts with X:)")
+        result["against"] = {"file": str(against), "form": summarise(corpus)}
     if as_json:
         write_out(json.dumps(result, indent=1) + "\n")
     else:
@@ -61,6 +73,8 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True) -> int:
                 cols.append("abc2midi " + ("ok" if r["abc2midi_clean"] else
                                            f"{len(r['abc2midi'])} warnings" if r["abc2midi_ok"]
                                            else "errors"))
+            form = r["form"]
+            cols.append("form " + (_form_text(form) or "-"))
             why = r["bar_problem"] or r.get("music21_error") or \
                 next((m for m in r.get("abc2midi", []) if "rror" in m), "")
             write_out("  ".join(cols) + (f"  ({why})" if why and not r["ok"] else "") + "\n")
@@ -75,6 +89,7 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True) -> int:
         else:
             log("abc2midi not installed (Debian package abcmidi): its check was skipped")
         write_out("total: " + "; ".join(parts) + "\n")
+        write_out(_form_table(path, t["form"], against, result.get("against", {}).get("form")))
     return 0 if result["totals"]["ok"] == result["totals"]["tunes"] else 1
 
 
@@ -84,3 +99,49 @@ def render(path: Path, to: str, out: Path | None, quiet: bool = False) -> None:
     written = run(path, to, out)
     if not quiet:
         log(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def _form_text(form: dict) -> str:
+    """``|: 8 :| |: 8 :|, ends on tonic`` for one tune's form."""
+    if form["error"]:
+        return ""
+    groups = " ".join(f"|: {n} :|" if rep else str(n)
+                      for n, rep in zip(form["sections"], form["repeats"]))
+    tonic = {True: "ends on tonic", False: "ends off tonic", None: "no key"}[form["tonic_end"]]
+    return f"{groups}, {tonic}"
+
+
+def _form_table(path: Path, form: dict, against: Path | None, other: dict | None) -> str:
+    """The form figures of the tunes (and of a corpus beside them) as a small table."""
+    cols = [(path.name, form)] + ([(against.name, other)] if other else [])
+    rows = [("tunes", lambda f: str(f["tunes"])),
+            ("every section whole 4-bar phrases", lambda f: f"{100 * f['phrased']:.0f}%"),
+            ("sections per tune (median)", lambda f: f"{f['median_sections']:g}"),
+            ("sections repeated", lambda f: f"{100 * f['repeated_sections']:.0f}%"),
+            ("last note is the key's tonic", lambda f: f"{100 * f['tonic_end']:.0f}%")]
+    width = max(len(name) for name, _ in rows)
+    widths = [max(len(name), 8) for name, _ in cols]
+    out = ["form".ljust(width) + "".join(f"  {n:>{w}}" for (n, _), w in zip(cols, widths))]
+    for name, cell in rows:
+        out.append(name.ljust(width) + "".join(f"  {cell(f):>{w}}" for (_, f), w in zip(cols, widths)))
+    return "\n".join(out) + "\n"
+
+
+def _check_score(path: Path, as_json: bool) -> int:
+    """`gen check` of a score file: its form from the bar structure (validity is music21's)."""
+    from gen.music.form import summarise
+    from gen.music.notes.form import score_form
+
+    if not path.exists():
+        raise GenError(f"no such file: {path}")
+    form = score_form(path)
+    if form.error:
+        raise GenError(f"music21 cannot read {path}: {form.error}")
+    if as_json:
+        write_out(json.dumps({"file": str(path), "form": form.to_json()}, indent=1) + "\n")
+        return 0
+    write_out(f"{path.name}  form {_form_text(form.to_json())}\n")
+    write_out(_form_table(path, summarise([form]), None, None))
+    if path.suffix.lower() in (".mid", ".midi"):
+        log("MIDI files carry no bar-line styles: sections end only where the file ends")
+    return 0

@@ -34,6 +34,7 @@ def run(runs: Path, port: int, host: str, open_browser: bool) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(128)  # connections made once the address is shown wait for the server
     except OSError as e:
         sock.close()
         raise GenError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None

@@ -1,5 +1,6 @@
 """Validity of ABC tunes: does music21 read each one (as ABC 2.1), does every bar match the
-meter (pickups and section ends may be short), and what abc2midi reports.
+meter (pickups and section ends may be short), and what abc2midi reports; and the form of each
+tune (sections, repeats, ending on the tonic, `gen.music.form`).
 
 abc2midi always exits 0, so its verdict is read from its text: lines with ``Error`` are errors,
 lines with ``Warning`` warnings (bar-length complaints among them).
@@ -14,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from gen.music.abc.lexer import AbcError, lex_tune, split_tunes
+from gen.music.form import Form, summarise, text_form
 
 
 def bar_verdict(text: str) -> tuple[bool, str]:
@@ -75,6 +77,7 @@ def check_tune(text: str, use_music21: bool = True) -> dict:
                                                                  for w in report["warnings"])
         row["abc2midi"] = report["errors"] + report["warnings"]
     row["ok"] = bars_ok and row.get("music21_ok", True) and row.get("abc2midi_ok", True)
+    row["form"] = text_form(text).to_json()
     return row
 
 
@@ -86,4 +89,6 @@ def check_text(text: str, use_music21: bool = True) -> dict:
     for key in ("ok", "bars_ok", "music21_ok", "abc2midi_ok", "abc2midi_clean"):
         if rows and key in rows[0]:
             totals[key] = sum(bool(r[key]) for r in rows)
+    totals["form"] = summarise([Form(**{k: v for k, v in r["form"].items() if k != "phrased"})
+                                for r in rows])
     return {"tunes": rows, "totals": totals}

@@ -27,6 +27,10 @@ def tokenize(loaded, text: str) -> list[str]:
 def _ids(loaded, tokens: list[str]):
     import torch
 
+    if loaded.vocab.level == "abc" and "|1" in loaded.vocab.stoi:
+        from gen.music.abc.phrasing import number_stream
+
+        tokens = number_stream(tokens)  # the run learned bar lines numbered within the section
     return torch.tensor(loaded.vocab.encode(tokens), dtype=torch.long)  # GenError on unseen tokens
 
 

@@ -148,6 +148,11 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
         why = ", ".join(f"{n} {r}" for r, n in reasons.most_common(3))
         warn(f"skipped {sum(reasons.values())} of {len(raw)} tunes that could not be read ({why})")
     random.Random(0).shuffle(tunes)
+    form = {}
+    if level == "abc":
+        from gen.music.abc.phrasing import corpus_form
+
+        form = corpus_form(tunes)  # section lengths the sampler keeps to
     keys = Counter(next((t for t in tune if t.startswith("K:")), "") for tune in tunes) \
         if level == "abc" else Counter()
     if transpose != "none":
@@ -155,6 +160,11 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
 
         tunes = [move(t, "C") for t in tunes] if transpose == "C" else \
             [move(t, tonic) for t in tunes for tonic in TONICS]
+    if level == "abc":
+        from gen.music.abc.phrasing import number_bars
+
+        tunes = [number_bars(t) for t in tunes]  # tell the model where it is in the section
+        form["numbered_bars"] = True
     tokens = [t for tune in tunes for t in tune]
     # Keys tunes actually start in (after transposition). Sampling keeps to these: a key token
     # seen only in a stray tune or a mid-tune change leads the model off into atonal noise.
@@ -163,7 +173,7 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
     stats = {"header_keys": header_keys, "tunes": len(tunes), "skipped": sum(reasons.values()), "files": nfiles,
              "median_tune_tokens": statistics.median(len(t) for t in tunes),
              "specials": list(SPECIALS), "shuffled": True,
-             "keys": dict(keys.most_common()), "options": {"transpose": transpose}}
+             "keys": dict(keys.most_common()), "options": {"transpose": transpose}, **form}
     return level, tokens, stats
 
 
@@ -176,7 +186,7 @@ def corpus_tunes(spec: str, level: str = "abc", **options) -> list[list[str]]:
         _, tokens, _ = load(spec, level, **options)
     tunes, cur = [], []
     for tok in tokens:
-        cur.append(tok)
+        cur.append("|" if tok[:1] == "|" and tok[1:].isdigit() else tok)  # numbered bar lines
         if tok == END:
             tunes.append(cur)
             cur = []

@@ -1,4 +1,5 @@
-"""Where a tune stands, token by token: header phase, meter, unit, bar position, tuplets.
+"""Where a tune stands, token by token: header phase, meter, unit, bar position, tuplets, and
+bars per section (its form).
 
 One interpretation of ABC timing shared by the writer (beam spacing), the bar checker and the
 constrained sampler, so that what the sampler calls "a full bar" is what the checker counts.
@@ -68,6 +69,17 @@ class TuneState:
         self.tied = ""                # pitch a tie waits for (abc2midi wants the same note next)
         self.bars: list[tuple[Fraction, bool, Fraction | None]] = []  # (length, short ok, meter)
         self.nbars = 0
+        # Form, counted as issue 11 defines it: a section is the music between repeat signs or
+        # double bars; a pickup and the bar that completes it count as one bar; the bars of a
+        # second ending are not counted (it stands in for the first), and it closes its section
+        # once it is as long as the first ending.
+        self.sections: list[int] = []  # bars of each closed section
+        self.sec_bars = 0             # bars counted so far in the open section
+        self.end_no = 0               # ending being counted (1, 2 ...), 0 when none
+        self.end_bars = 0             # bars of that ending so far
+        self.first_end: int | None = None  # length of the first ending, once closed by :|
+        self.short_carry = Fraction(0)     # a short bar that counted; the next may complete it
+        self.cap: Fraction | None = None   # set by the sampler: this bar must end here
 
     # -- reading ---------------------------------------------------------------------------
     def advance(self, tok: str) -> None:
@@ -79,6 +91,7 @@ class TuneState:
             self.pending = False
             if self.pos > 0:
                 self._close_bar("|]")
+            self._end_section()
             self.phase = "done"
         elif tok.startswith("M:"):
             self.meter_tok, self.meter = tok, meter_length(tok)
@@ -119,6 +132,7 @@ class TuneState:
             elif tok[:1] == "[" and tok[1:].isdigit():
                 self.ending = int(tok[1:])
                 self.section_first = False  # an ending goes on with the section it ends
+                self.end_no, self.end_bars = int(tok[1:]), 0
             elif tok.startswith("(") and tok[1:].isdigit():
                 p = int(tok[1:])
                 self.tuplet_left, self.ratio = p, tuplet_ratio(p, self.meter, self.meter_tok)
@@ -135,8 +149,19 @@ class TuneState:
             if self.section_first:
                 self.section_pickup = self.pos if not full else Fraction(0)
             self.carry = self.pos if not full and tok in SECTION_BARS else Fraction(0)
+            counts = self.bar_counts()
+            self.short_carry = self.pos if not full and counts else Fraction(0)
+            if self.end_no >= 2:
+                self.end_bars += counts
+            else:
+                self.sec_bars += counts
+                self.end_bars += counts if self.end_no == 1 else 0
             self.nbars += 1
             self.section_first = False
+        if tok == ":|" and self.end_no == 1:
+            self.first_end = self.end_bars  # the second ending follows: the section goes on
+        elif tok in SECTION_BARS or self.end_no >= 2 and self.end_bars >= (self.first_end or 0):
+            self._end_section()
         if tok in (":|", "|:", "::"):
             # After a :| abc2midi wants an explicit |: before the next first ending, and a
             # |: must be closed by a :| before the tune ends.
@@ -149,6 +174,23 @@ class TuneState:
         self.pos = self.before = Fraction(0)
         self.tuplet_left = 0
         self.broken_next = Fraction(1)
+
+    def bar_counts(self) -> int:
+        """1 if a bar line now closes a bar that counts in the form, else 0: an empty bar, a
+        short first bar of a section (pickup) and a short bar completing the short bar before
+        it count 0."""
+        if self.pos == 0:
+            return 0
+        if self.meter is None or self.pos >= self.meter:
+            return 1
+        completes = self.short_carry and self.short_carry + self.pos == self.meter
+        return 0 if self.section_first or completes else 1
+
+    def _end_section(self) -> None:
+        if self.sec_bars:
+            self.sections.append(self.sec_bars)
+        self.sec_bars = self.end_no = self.end_bars = 0
+        self.first_end = None
 
     # -- constraints -------------------------------------------------------------------------
     def fits(self, value: Fraction, mult: Fraction | None = None, start: Fraction | None = None,
@@ -171,9 +213,9 @@ class TuneState:
     def limit(self) -> Fraction:
         """Length this bar must reach: the meter, or after a short bar closing a section the
         rest of that bar (abc2midi counts the two as one)."""
-        if self.section_first and self.carry and self.nbars:
-            return self.meter - self.carry
-        return self.meter
+        limit = self.meter - self.carry if self.section_first and self.carry and self.nbars \
+            else self.meter
+        return limit if self.cap is None else min(limit, self.cap)
 
     def can_start_note(self, lengths) -> bool:
         mult = self.broken_next * (self.ratio if self.tuplet_left else 1)

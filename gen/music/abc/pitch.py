@@ -46,6 +46,15 @@ def tonic_of(key_tok: str) -> str:
     return key_tok[2:-3]
 
 
+def ends_on_tonic(tokens: list[str]) -> bool | None:
+    """Is the last sounding note the tonic of the key in force (None: no key or no note yet)?"""
+    key = next((t for t in reversed(tokens) if t.startswith("K:")), None)
+    sounding = [p for p in pitches(tokens) if p is not None]
+    if key is None or not sounding:
+        return None
+    return sounding[-1] % 12 == _tonic_parts(tonic_of(key))[1]
+
+
 def _tonic_parts(tonic: str) -> tuple[int, int]:
     """'F#' → (letter index 3, pitch class 6)."""
     return LETTERS.index(tonic[0]), (NATURAL[tonic[0]] + {"#": 1, "b": -1}.get(tonic[1:], 0)) % 12

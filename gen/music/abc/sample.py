@@ -9,11 +9,15 @@ construction: the model chooses among what ABC allows, so its likelihoods still 
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from gen.console import log, warn
 from gen.errors import GenError
 from gen.music.abc.grammar import TuneState
+from gen.music.abc.pitch import ends_on_tonic
+from gen.music.abc.phrasing import Phrasing, is_numbered, position_after_bar
 from gen.music.abc.seed import Plan, make_plan
 from gen.sample import Rule
 from gen.music.abc.lexer import BARS, END, START, is_length, is_pitch, length_value
@@ -22,7 +26,9 @@ from gen.music.abc.lexer import BARS, END, START, is_length, is_pitch, length_va
 class Grammar:
     """Token ids by role, and the mask of tokens allowed in a given state."""
 
-    def __init__(self, tokens: list[str], header_keys: list[str] | None = None):
+    def __init__(self, tokens: list[str], header_keys: list[str] | None = None,
+                 phrasing: Phrasing | None = None):
+        self.phrasing = phrasing  # section lengths to keep to; None: bars only
         self.V = len(tokens)
         self.names = tokens
         pick = lambda pred: [i for i, t in enumerate(tokens) if pred(t)]  # noqa: E731
@@ -35,7 +41,12 @@ class Grammar:
         self.pitch = pick(is_pitch)
         self.lengths = [(i, length_value(t)) for i, t in enumerate(tokens) if is_length(t)]
         self.values = sorted({v for _, v in self.lengths} | {1})
-        self.bars = [(i, t) for i, t in enumerate(tokens) if t in BARS]
+        self.bars = [(i, t) for i, t in enumerate(tokens) if t in BARS and t != "|"]
+        # Plain bar lines: numbered by their place in the section in runs that learned so.
+        self.numbers = {int(t[1:]): i for i, t in enumerate(tokens) if is_numbered(t)}
+        self.plain = tokens.index("|") if "|" in tokens else None
+        if self.numbers or self.plain is not None:
+            self.bars.append((-1, "|"))
         self.endings = pick(lambda t: t[:1] == "[" and t[1:].isdigit())
         self.tuplets = [(i, int(t[1:])) for i, t in enumerate(tokens) if t[:1] == "(" and t[1:].isdigit()]
         self.broken = pick(lambda t: t in (">", ">>", ">>>", "<", "<<", "<<<"))
@@ -43,10 +54,23 @@ class Grammar:
         self.chords = pick(lambda t: t[:1] == '"')
         self.min_length = min(self.values)
 
+    def bar_id(self, st: TuneState) -> int:
+        """The id of a plain bar line now: numbered where the run has numbers."""
+        if not self.numbers:
+            return self.plain
+        k = position_after_bar(st)
+        return self.numbers.get(k, self.plain if self.plain is not None else self.numbers[max(self.numbers)])
+
     def new_state(self) -> TuneState:
         return TuneState(self.min_length)
 
-    def allowed(self, st: TuneState) -> list[int]:
+    def allowed(self, st: TuneState, form: bool = True) -> list[int]:
+        """Token ids that may come next; ``form=False`` leaves section lengths free."""
+        phrasing = self.phrasing if form else None
+        if phrasing is not None:
+            phrasing.prepare(st)
+        else:
+            st.cap = None
         if st.phase in ("M", "L", "K"):
             return self.header[st.phase]
         if st.phase == "start":
@@ -73,7 +97,9 @@ class Grammar:
             ok += pitches
             if not st.tuplet_left:
                 ok += self.chords
-        ok += [i for i, t in self.bars if st.bar_allowed(t) and not (t == ":|" and st.ending == 2)]
+        ok += [i if i >= 0 else self.bar_id(st) for i, t in self.bars
+               if st.bar_allowed(t) and not (t == ":|" and st.ending == 2)
+               and (phrasing is None or phrasing.bar_ok(st, t))]
         at_bar = st.last in BARS
         if at_bar:
             ok += self.header["K"]
@@ -84,7 +110,7 @@ class Grammar:
                        and not st.repeat_closed)
                    or (self.names[i] == "[2" and st.last == ":|" and st.ending == 1)]
             if st.last != "|:" and st.nbars >= 2 and not st.tied and st.ending != 1 \
-                    and not st.repeat_open:
+                    and not st.repeat_open and (phrasing is None or phrasing.end_ok(st)):
                 ok.append(self.end)
         note_placed = is_pitch(st.last) and st.last != "z" or is_length(st.last)
         if note_placed and st.last_pitch != "z":
@@ -106,13 +132,15 @@ class TuneRule(Rule):
     grammar forbids and adds the end-of-tune bonus, `advance` feeds the drawn tokens back."""
 
     def __init__(self, vocab, grammar: Grammar, plan: Plan, num: int, free: bool = False,
-                 max_tokens: int = 1000, bars: int | None = None, typical: float | None = None):
+                 max_tokens: int = 1000, bars: int | None = None, typical: float | None = None,
+                 temperature: float = 1.0):
         self.vocab, self.grammar, self.plan = vocab, grammar, plan
+        self.temperature = temperature
         self.free, self.max_tokens, self.bars, self.typical = free, max_tokens, bars, typical
         self.states = [grammar.new_state() for _ in range(num)]
         self.out: list[list[str]] = [[] for _ in range(num)]
         self.ended = [False] * num
-        self.repairs = self.step = 0
+        self.repairs = self.form_repairs = self.step = 0
         self.everything = [i for i in range(grammar.V) if i != grammar.start]
         self.mask: torch.Tensor | None = None
 
@@ -128,7 +156,7 @@ class TuneRule(Rule):
             if self.ended[i]:
                 force_ids[i] = grammar.end
             elif planned is not None:
-                force_ids[i] = vocab.stoi[planned]
+                force_ids[i] = grammar.bar_id(st) if planned == "|" else vocab.stoi[planned]
             elif (len(out) >= self.max_tokens or self.bars is not None and st.nbars >= self.bars) \
                     and st.last in BARS:
                 force_ids[i] = grammar.end
@@ -140,6 +168,9 @@ class TuneRule(Rule):
                 force_ids[i] = grammar.end
             else:
                 allowed = self.everything if self.free and st.phase == "body" else grammar.allowed(st)
+                if not allowed and grammar.phrasing is not None:
+                    self.form_repairs += 1  # no way on within the form: keep the bars right
+                    allowed = grammar.allowed(st, form=False)
                 if st.phase in ("M", "L", "K") and plan.header.get(st.phase):
                     allowed = [vocab.stoi[plan.header[st.phase]]]
                 if not allowed:
@@ -150,6 +181,18 @@ class TuneRule(Rule):
 
     def scores(self, logits: torch.Tensor) -> torch.Tensor:
         scores = logits.masked_fill(~self.mask, float("-inf"))
+        phrasing = self.grammar.phrasing
+        if phrasing is not None and phrasing.hazard:
+            end = self.grammar.end
+            for i, st in enumerate(self.states):
+                share = phrasing.end_share(st) if self.mask[i, end] else None
+                if share is not None and ends_on_tonic(self.out[i]) is False:
+                    share *= phrasing.off_tonic
+                if share is not None and share < 1.0:
+                    # Give the end its corpus share of the (tempered) probability here.
+                    rest = torch.cat([scores[i, :end], scores[i, end + 1:]]) / self.temperature
+                    scores[i, end] = self.temperature * (math.log(share / (1 - share))
+                                                         + torch.logsumexp(rest, 0).item())
         if self.typical and not self.free:
             end = self.grammar.end
             for i, out in enumerate(self.out):
@@ -163,6 +206,7 @@ class TuneRule(Rule):
             if self.ended[i]:
                 continue
             tok = self.vocab.tokens[tid]
+            tok = "|" if is_numbered(tok) else tok  # the model's numbered bar lines are plain ABC
             self.out[i].append(tok)
             self.states[i].advance(tok)
             self.ended[i] = tok == END
@@ -184,8 +228,9 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
     from gen.sample import generate as run_loop
 
     vocab = loaded.vocab
-    grammar = Grammar(vocab.tokens, loaded.meta["corpus"].get("stats", {}).get("header_keys"))
-    rule = TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical)
+    stats = loaded.meta["corpus"].get("stats", {})
+    grammar = Grammar(vocab.tokens, stats.get("header_keys"), None if free else Phrasing(stats))
+    rule = TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical, temperature)
     # Every stream ends by then: the plan, max_tokens, 200 more to close a bar, the end token.
     longest = len(plan.tokens) + max_tokens + 202
     for _ in run_loop(loaded.model, loaded.warmup_ids or [grammar.end], longest, num, temperature,

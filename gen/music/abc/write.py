@@ -20,6 +20,8 @@ NO_SPACE_AFTER = {">", ">>", ">>>", "<", "<<", "<<<", "-"}
 def write_body(tokens: list[str], meter_tok: str | None = None, bars_per_line: int = 4) -> str:
     """Body text: beamed groups separated by spaces, a new line every few bars or at a section
     end, mid-tune fields inline (``[K:Gmaj]``)."""
+    # Numbered bar lines (``|7``, the model's own stream) are plain bar lines in ABC.
+    tokens = ["|" if t[:1] == "|" and t[1:].isdigit() else t for t in tokens]
     state = TuneState()
     state.phase = "body"
     if meter_tok:

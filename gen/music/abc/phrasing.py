@@ -1,0 +1,146 @@
+"""Form for the constrained sampler: which section lengths the corpus uses, and which bar lines
+and tune ends keep a sampled tune to them.
+
+At training time `corpus_form` counts, with the grammar's own bar count (`TuneState.sections`),
+how many bars each section of every tune has and how many sections each tune has; the counts go
+into the run's corpus stats. At sampling time `Phrasing` reads them back: a section may close
+(``:|``, ``||``, ``|]``, ``|:``, or the tune's end) only at a length the corpus commonly uses
+(irish.abc: 8 bars, 79% of sections; 4 bars, 14%), must close at the longest such length, a second
+ending lasts as long as the first, and the tune may end only after the corpus's usual number of
+sections. Runs trained before these stats existed get 8-bar sections and two of them.
+
+The model is also told where it is: in the training tokens every plain bar line carries the
+number of bars its section has so far (``|1`` ... ``|16``, ``|0`` after a pickup), as Magenta's
+melody models are given the metric position. The sampler forces the right number (it counts the
+same way), so the model sees the count and can cadence where the section closes. Only the model's
+stream holds numbered bars; everything else (writer, checker, transposition) sees ``|``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+
+from gen.music.abc.grammar import TuneState, walk
+from gen.music.abc.lexer import SECTION_BARS
+from gen.music.abc.pitch import ends_on_tonic
+
+MAX_NUMBER = 16  # bar lines later in a section stay plain
+TONIC_END = 0.75  # share of tunes ending on the tonic, for runs trained before it was counted
+COMMON = 0.2  # a section length at least this share of the corpus's sections may close a section
+
+
+def corpus_form(tunes: list[list[str]]) -> dict:
+    """{'section_bars': {bars: count}, 'sections_per_tune': {n: count}, 'tonic_end': share of
+    tunes whose last note is the key's tonic} (JSON keys are text)."""
+    lengths, per_tune, tonic = Counter(), Counter(), []
+    for tokens in tunes:
+        sections = walk(tokens).sections
+        lengths.update(sections)
+        per_tune[len(sections)] += 1
+        tonic.append(ends_on_tonic(tokens))
+    known = [t for t in tonic if t is not None]
+    return {"section_bars": {str(k): n for k, n in sorted(lengths.items())},
+            "sections_per_tune": {str(k): n for k, n in sorted(per_tune.items())},
+            "tonic_end": sum(known) / len(known) if known else TONIC_END}
+
+
+def bar_position(st: TuneState) -> int:
+    """Bars of the open section so far, a second ending counted in place of the first."""
+    if st.end_no >= 2 and st.first_end is not None:
+        return st.sec_bars - st.first_end + st.end_bars
+    return st.sec_bars
+
+
+def position_after_bar(st: TuneState) -> int:
+    """`bar_position` once a plain bar line closes the current bar (without closing it)."""
+    n = st.bar_counts()
+    if st.end_no >= 2 and st.first_end is not None:
+        ending = st.end_bars + n
+        return 0 if ending >= st.first_end else st.sec_bars - st.first_end + ending
+    return st.sec_bars + n
+
+
+def numbered(tok: str, position: int) -> str:
+    return f"|{position}" if tok == "|" and 0 <= position <= MAX_NUMBER else tok
+
+
+def is_numbered(tok: str) -> bool:
+    return tok[:1] == "|" and tok[1:].isdigit()
+
+
+def number_bars(tokens: list[str]) -> list[str]:
+    """The tune with each plain bar line numbered by its bar's place in the section."""
+    st, out = TuneState(), []
+    for tok in tokens:
+        st.advance(tok)
+        out.append(numbered(tok, bar_position(st)))
+    return out
+
+
+def number_stream(tokens: list[str]) -> list[str]:
+    """`number_bars` for a stream of several tunes (each from ``<s>``), e.g. a probed passage."""
+    out, start = [], 0
+    for i in range(1, len(tokens) + 1):
+        if i == len(tokens) or tokens[i] == "<s>":
+            out += number_bars(tokens[start:i])
+            start = i
+    return out
+
+
+class Phrasing:
+    """Section lengths a sampled tune may use, and the checks the grammar mask asks of them."""
+
+    def __init__(self, stats: dict | None = None):
+        stats = stats or {}
+        lengths = {int(k): n for k, n in (stats.get("section_bars") or {}).items() if int(k) > 0}
+        per_tune = {int(k): n for k, n in (stats.get("sections_per_tune") or {}).items()}
+        total = sum(lengths.values())
+        self.lengths = sorted(k for k, n in lengths.items() if n >= COMMON * total) or [8]
+        self.longest = max(self.lengths)
+        counts = [k for k, n in per_tune.items() for _ in range(n)]
+        self.min_sections = max(1, int(statistics.median_low(counts))) if counts else 2
+        # Share of the corpus's tunes that end after k sections among those that reach k (the
+        # hazard), so that the sampled tunes stop after as many sections as the corpus's do.
+        self.hazard = {k: n / sum(m for j, m in per_tune.items() if j >= k)
+                       for k, n in per_tune.items() if k >= self.min_sections}
+        # A tune may end where its last note is off the tonic, but (1 - c) / c times as readily
+        # as where it is on it (c: the corpus's share of tunes ending on the tonic), so that
+        # endings come home about as often as the corpus's do (irish.abc: 76%).
+        c = min(max(float(stats.get("tonic_end", TONIC_END)), 0.05), 0.95)
+        self.off_tonic = (1 - c) / c
+
+    def prepare(self, st: TuneState) -> None:
+        """In the bar that must close a section that began with a pickup, stop the notes where
+        the closing bar completes that pickup, so the section can close with its repeat."""
+        last = st.end_bars + 1 == st.first_end if st.end_no >= 2 and st.first_end is not None \
+            else st.sec_bars + 1 >= self.longest
+        short = st.meter is not None and 0 < st.section_pickup < st.meter
+        st.cap = st.meter - st.section_pickup if last and short else None
+
+    def bar_ok(self, st: TuneState, tok: str) -> bool:
+        """May bar line ``tok`` come now, as far as sections go?"""
+        n = st.bar_counts()
+        if st.end_no >= 2 and st.first_end is not None:
+            # A second ending runs exactly as long as the first, then closes the section.
+            if st.end_bars + n < st.first_end:
+                return tok not in SECTION_BARS
+            return tok in SECTION_BARS
+        length = st.sec_bars + n
+        if tok not in SECTION_BARS:
+            return length < self.longest
+        return length == 0 or length in self.lengths
+
+    def end_share(self, st: TuneState) -> float | None:
+        """The probability the tune should end here (None: leave it to the model)."""
+        k = len(st.sections) + (st.sec_bars > 0)
+        if not self.hazard or k < self.min_sections:
+            return None
+        return self.hazard.get(k, 1.0 if k > max(self.hazard) else 0.0) or None
+
+    def end_ok(self, st: TuneState) -> bool:
+        """May the tune end now (just after a bar line)?"""
+        open_section = st.sec_bars > 0 or st.end_no > 0
+        if open_section and (st.end_no or st.sec_bars not in self.lengths):
+            return False
+        return len(st.sections) + open_section >= self.min_sections
