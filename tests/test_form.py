@@ -125,3 +125,12 @@ def test_check_reads_bars_from_a_midi_file(gen, tmp_path):
 def test_check_finds_sections_at_double_bars_in_musicxml(gen, tmp_path):
     r = gen("check", _score(tmp_path, "musicxml", double_at=8), "--json")
     assert json.loads(r.out)["form"]["sections"] == [8, 8]
+
+
+def test_check_against_a_music21_collection(gen, tmp_path):
+    mine = tmp_path / "mine.abc"
+    mine.write_text(tune("|:" + BAR44 * 8 + ":|"))
+    r = gen("check", mine, "--no-music21", "--against", "music21:oneills1850")
+    assert r.code == 0 and "music21:oneills1850" in r.out
+    tunes = next(ln for ln in r.out.splitlines() if ln.startswith("tunes")).split()
+    assert int(tunes[-1]) > 1000

@@ -39,6 +39,13 @@ def list_corpora(as_json: bool = False) -> None:
 
 
 def _read_abc(path: Path) -> str:
+    """An ABC file's text; ``music21:NAME`` reads one of music21's ABC collections whole."""
+    if str(path).startswith("music21:"):
+        from gen.music.music21_corpus import kind_of, paths
+
+        if kind_of(str(path)) != "abc":
+            raise GenError(f"{path} is not an ABC collection")
+        return "\n".join(p.read_text(errors="replace") for p in paths(str(path)))
     try:
         return path.read_text(errors="replace")
     except OSError as e:
