@@ -150,3 +150,23 @@ def _loop(model, seed_ids, length, num_samples, temperature, top_k, top_p, rng_s
             if rule.done():
                 return
         logits = stepper.step(token)
+
+
+def text_seed_ids(loaded, seed: str) -> tuple[list[int], str]:
+    """Warm-up plus seed ids for a text run (`gen sample`, the studio) and the seed as shown;
+    GenError for characters the model never saw. No seed: the state after a newline."""
+    from gen.tokenize import split_text
+    from gen.tokenize.vocab import describe_unknown
+
+    vocab = loaded.vocab
+    if seed:
+        tokens = split_text(seed, vocab.level)
+        missing = vocab.unknown(tokens) if vocab.unk is None else []
+        if missing:
+            raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw; "
+                           "remove or replace them")
+        ids = vocab.encode(tokens)
+    else:
+        start = "\n" if "\n" in vocab.stoi else vocab.tokens[0]
+        ids = [] if loaded.warmup_ids else vocab.encode([start])
+    return loaded.warmup_ids + ids, seed or ""

@@ -77,27 +77,10 @@ def read_seed_text(req: SampleRequest) -> str | None:
 
 
 def sample_text(loaded, req: SampleRequest) -> None:
-    from gen.sample import generate
+    from gen.sample import generate, text_seed_ids
 
     vocab = loaded.vocab
-    seed = read_seed_text(req)
-    if seed:
-        from gen.tokenize import split_text
-
-        seed_tokens = split_text(seed, vocab.level)
-        missing = vocab.unknown(seed_tokens) if vocab.unk is None else []
-        if missing:
-            from gen.tokenize.vocab import describe_unknown
-
-            raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw; "
-                           "remove or replace them")
-        seed_ids = vocab.encode(seed_tokens)
-        shown = seed
-    else:
-        # With no seed, start as a fresh line would: the state after a newline.
-        start = "\n" if "\n" in vocab.stoi else vocab.tokens[0]
-        seed_ids, shown = ([] if loaded.warmup_ids else vocab.encode([start])), ""
-    seed_ids = loaded.warmup_ids + seed_ids
+    seed_ids, shown = text_seed_ids(loaded, read_seed_text(req))
     length = req.length if req.length is not None else 500
     out = TextSink(req.output, req.num_samples, req.stop)
     out.begin(shown)

@@ -96,29 +96,10 @@ def command_line(run_arg: str, o: Options) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def text_seed_ids(loaded, seed: str) -> tuple[list[int], str]:
-    """Warm-up plus seed ids, as `gen sample` primes a text run; GenError for unseen characters."""
-    from gen.tokenize import split_text
-    from gen.tokenize.vocab import describe_unknown
-
-    vocab = loaded.vocab
-    if seed:
-        tokens = split_text(seed, vocab.level)
-        missing = vocab.unknown(tokens) if vocab.unk is None else []
-        if missing:
-            raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw; "
-                           "remove or replace them")
-        ids = vocab.encode(tokens)
-    else:
-        start = "\n" if "\n" in vocab.stoi else vocab.tokens[0]
-        ids = [] if loaded.warmup_ids else vocab.encode([start])
-    return loaded.warmup_ids + ids, seed
-
-
 def text_steps(model, o: Options):
     """Checks the seed now (so a bad seed is a 400, not a broken stream), then returns an
     iterator of lists of pieces, one per sample, per generated token."""
-    from gen.sample import generate
+    from gen.sample import generate, text_seed_ids
 
     loaded = model.loaded
     ids, _ = text_seed_ids(loaded, o.seed)
