@@ -6,7 +6,9 @@ and their ratios hold. Figures (tokens are characters here):
 
 - train_tokens_per_s: gen's own `Trainer.train_step` on real windows of the corpus;
 - kernel_tokens_per_s: the bare recurrent module forward+backward, same shapes and precision;
-- sample_chars_per_s / _batch32: `gen.sample.generate` plus decoding to text, 1 and 32 streams;
+- sample_chars_per_s / _batch32: `gen.sample.generate` plus decoding to text, 1 and 32 streams
+  (32 streams step in bf16 where the CPU has it, as `gen sample -N 32` does; _batch32_fp32 is
+  the same in fp32);
 - sample_chars_per_s_nn_lstm: the same model stepped by calling nn.LSTM once per token (the
   sampler before gen/stepper.py);
 - sample_first_char_s: a new `python -m gen sample` process until its first byte on stdout, on a
@@ -148,8 +150,9 @@ def run_bench(model: str = "2x256", rounds: int = 3, steps: int = 20, chars: int
                 out, _ = kernel(kernel_x)
             out.float().sum().backward()
 
-    def sample(n_streams, n_steps):
-        for tok in generate(sampler, seed, n_steps, n_streams, 0.8, rng_seed=1):
+    def sample(n_streams, n_steps, precision="auto"):
+        for tok in generate(sampler, seed, n_steps, n_streams, 0.8, rng_seed=1,
+                            precision=precision):
             [tokens[i] for i in tok.tolist()]
 
     def nn_lstm(n_steps):
@@ -177,6 +180,8 @@ def run_bench(model: str = "2x256", rounds: int = 3, steps: int = 20, chars: int
         "kernel_tokens_per_s": lambda: _rate(kernel_step, steps * batch * seq),
         "sample_chars_per_s": lambda: _rate(lambda: sample(1, chars), chars),
         "sample_chars_per_s_batch32": lambda: _rate(lambda: sample(32, batch32_steps), 32 * batch32_steps),
+        "sample_chars_per_s_batch32_fp32": lambda: _rate(lambda: sample(32, batch32_steps, "fp32"),
+                                                         32 * batch32_steps),
         "sample_chars_per_s_nn_lstm": lambda: _rate(lambda: nn_lstm(slow_chars), slow_chars),
         "sample_first_char_s": lambda: _spawn_first_byte(sample_args),
         # Until its first byte too: a process's exit (unloading torch) is no part of either.
@@ -187,6 +192,7 @@ def run_bench(model: str = "2x256", rounds: int = 3, steps: int = 20, chars: int
     kernel_step()
     sample(1, 50)
     sample(32, 5)
+    sample(32, 5, "fp32")
     results: dict[str, list[float]] = {k: [] for k in cases}
     try:
         for r in range(rounds):
@@ -207,7 +213,10 @@ def run_bench(model: str = "2x256", rounds: int = 3, steps: int = 20, chars: int
     figures["mem_bandwidth_bytes_per_s"] = memory_bandwidth(threads=1)
     figures["model_layers"], figures["model_hidden"] = layers, hidden
     figures["rounds"], figures["threads"] = rounds, torch.get_num_threads()
-    info = {"precision": precision, "threads": torch.get_num_threads()}
+    from gen.sample import step_dtype
+
+    info = {"precision": precision, "threads": torch.get_num_threads(),
+            "batch_dtype": str(step_dtype("auto", 32, device)).removeprefix("torch.")}
     _table(figures, info)
     if as_json:
         write_out(json.dumps(figures) + "\n")
@@ -223,7 +232,8 @@ def _table(f: dict, info: dict) -> None:
         f"   train/kernel {f['train_tokens_per_s'] / f['kernel_tokens_per_s']:.2f}",
         f"  sample {f['sample_chars_per_s']:>12,.0f} chars/s   (1 stream)"
         f"   {f['sample_chars_per_s'] / f['sample_chars_per_s_nn_lstm']:.1f}x nn.LSTM per token",
-        f"  sample {f['sample_chars_per_s_batch32']:>12,.0f} chars/s   (32 streams)",
+        f"  sample {f['sample_chars_per_s_batch32']:>12,.0f} chars/s   (32 streams, "
+        f"{info['batch_dtype']}; fp32 {f['sample_chars_per_s_batch32_fp32']:,.0f})",
         f"  nn.LSTM per token {f['sample_chars_per_s_nn_lstm']:>7,.0f} chars/s",
         f"  first character {f['sample_first_char_s']:.2f} s after start; importing torch "
         f"alone {f['torch_import_s']:.2f} s (+{f['sample_first_char_s'] - f['torch_import_s']:.2f} s)",

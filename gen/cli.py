@@ -111,6 +111,7 @@ def sample(
     instrument: Optional[str] = typer.Option(None, help="Music: General MIDI instrument name for written MIDI (e.g. violin)."),
     free: bool = typer.Option(False, "--free", help="Music: switch off the constraints that keep ABC well formed."),
     device: str = typer.Option("cpu", help="cpu (fine for sampling), cuda or mps."),
+    precision: str = typer.Option("auto", help="Stepping precision: auto (bf16 for 4+ samples on CPUs with native bf16, else fp32), fp32 or bf16."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No messages on stderr."),
 ):
     """Generate new text or music from a trained model; output streams to stdout."""
@@ -118,7 +119,8 @@ def sample(
 
     run(SampleRequest(checkpoint, seed, seed_file, length, bars, temperature, top_k, top_p,
                       num_samples, stop, rng_seed, output, device, quiet,
-                      music=dict(key=key, bpm=bpm, instrument=instrument, free=free)))
+                      music=dict(key=key, bpm=bpm, instrument=instrument, free=free),
+                      precision=precision))
 
 
 @app.command("eval")

@@ -87,6 +87,28 @@ def threads_for(batch: int) -> int:
     return 1 if batch <= 256 else max(1, torch.get_num_threads())
 
 
+# From this many streams on, bf16 steps beat fp32 on a CPU with native bf16 (2x256 LSTM, 1 thread:
+# 4 streams 124 against 177 us, 32 streams 299 against 667 us; 2 streams 128 against 108 us).
+BF16_MIN_STREAMS = 4
+
+
+def step_dtype(precision: str, batch: int, device: torch.device) -> torch.dtype:
+    """The stepper's dtype: ``auto`` takes bf16 for 4+ streams on CPUs with native bf16. Measured
+    on trained 2x256/2x384 models, teacher-forced over 48k validation characters, bf16 steps
+    score within 0.0002 nats of fp32 (LSTM, GRU and RNN alike)."""
+    if precision == "fp32":
+        return torch.float32
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision != "auto":
+        raise GenError(f"unknown precision {precision!r}; choose auto, fp32 or bf16")
+    from gen.device import cpu_has_bf16
+
+    if device.type == "cpu" and batch >= BF16_MIN_STREAMS and cpu_has_bf16():
+        return torch.bfloat16
+    return torch.float32
+
+
 def sample_ids(probs: torch.Tensor, generator: torch.Generator | None, noise: torch.Tensor) -> torch.Tensor:
     """One id per row of ``probs``, exactly as ``torch.multinomial(probs, 1)`` draws it (argmax
     of p / q with q ~ Exp(1), the same generator calls), minus its per-call checks and buffers."""
@@ -96,26 +118,29 @@ def sample_ids(probs: torch.Tensor, generator: torch.Generator | None, noise: to
 
 def generate(model: RNNLM, seed_ids: list[int], length: int, num_samples: int = 1,
              temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-             rng_seed: int | None = None, rule: Rule | None = None) -> Iterator[torch.Tensor]:
+             rng_seed: int | None = None, rule: Rule | None = None,
+             precision: str = "auto") -> Iterator[torch.Tensor]:
     """Yield (N,) new token ids, at most ``length`` times: the one sampling loop of gen.
 
     ``seed_ids`` (warm-up context and seed) are run once through the full-sequence forward and
     their final state copied to all N streams; then each step filters, draws one token per
-    stream and feeds it back through a `Stepper` (gen/stepper.py), never through nn.LSTM."""
+    stream and feeds it back through a `Stepper` (gen/stepper.py), never through nn.LSTM, in
+    the dtype `step_dtype` picks for ``precision`` and N."""
     previous = torch.get_num_threads()
     wanted = threads_for(num_samples)
     try:
         if wanted != previous:
             torch.set_num_threads(wanted)
         yield from _loop(model, seed_ids, length, num_samples, temperature, top_k, top_p,
-                         rng_seed, rule)
+                         rng_seed, rule, precision)
     finally:
         if torch.get_num_threads() != previous:
             torch.set_num_threads(previous)
 
 
 @torch.inference_mode()
-def _loop(model, seed_ids, length, num_samples, temperature, top_k, top_p, rng_seed, rule):
+def _loop(model, seed_ids, length, num_samples, temperature, top_k, top_p, rng_seed, rule,
+          precision):
     from gen.stepper import Stepper
 
     model.eval()
@@ -125,7 +150,8 @@ def _loop(model, seed_ids, length, num_samples, temperature, top_k, top_p, rng_s
     if not torch.isfinite(logits).all():
         raise GenError("the model's outputs are not finite numbers: its weights have diverged; "
                        "sample from an earlier checkpoint or retrain with a lower --lr")
-    stepper = Stepper(model, num_samples)
+    device = next(model.parameters()).device
+    stepper = Stepper(model, num_samples, step_dtype(precision, num_samples, device))
     stepper.load_state(hidden)
     filtered = top_k is not None or top_p is not None
     scaled = torch.empty(num_samples, logits.size(-1))

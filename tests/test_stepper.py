@@ -46,6 +46,50 @@ def test_stepping_equals_the_full_sequence_forward(cell, one_hot, layers):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_bf16_stepping_stays_close_to_the_full_sequence_forward(cell):
+    # bf16 keeps 8 bits of mantissa: logits agree to about 1e-2, and the LSTM cell state, kept in
+    # fp32, does not drift over a long run.
+    model = _model(cell, False, 2, vocab=13, hidden=32)
+    T, B = 200, 4
+    x = torch.randint(0, 13, (T, B))
+    with torch.no_grad():
+        want_logits, _ = model(x)
+    stepper = Stepper(model, B, torch.bfloat16)
+    got = torch.stack([stepper.step(x[t]).clone() for t in range(T)])
+    assert got.dtype == torch.float32
+    want_p, got_p = want_logits.softmax(-1), got.softmax(-1)
+    assert (want_p - got_p).abs().max() < 0.05
+    assert (want_p - got_p).abs().mean() < 0.005
+
+
+def test_step_precision_follows_the_batch_and_the_cpu(monkeypatch):
+    from gen.errors import GenError
+    from gen.sample import step_dtype
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr("gen.device.cpu_has_bf16", lambda: True)
+    assert step_dtype("auto", 1, cpu) == torch.float32
+    assert step_dtype("auto", 32, cpu) == torch.bfloat16
+    assert step_dtype("fp32", 32, cpu) == torch.float32
+    assert step_dtype("bf16", 1, cpu) == torch.bfloat16
+    monkeypatch.setattr("gen.device.cpu_has_bf16", lambda: False)
+    assert step_dtype("auto", 32, cpu) == torch.float32
+    with pytest.raises(GenError):
+        step_dtype("fp8", 1, cpu)
+
+
+def test_bf16_sampling_is_reproducible_and_matches_fp32_text_closely(tiny_run, gen):
+    args = ["sample", "-c", tiny_run, "--rng-seed", "4", "--length", "200", "-q", "-N", "8"]
+    a, b = gen(*args, "--precision", "bf16"), gen(*args, "--precision", "bf16")
+    c = gen(*args, "--precision", "fp32")
+    assert a.code == b.code == c.code == 0
+    assert a.out == b.out and len(a.out) > 800
+    # Same draws from nearly the same probabilities: most streams start identically.
+    same = sum(x[:20] == y[:20] for x, y in zip(a.out.split("-----"), c.out.split("-----")))
+    assert same >= 8
+
+
 def test_a_one_stream_state_is_shared_by_every_stream():
     model = _model("lstm", False, 2)
     with torch.no_grad():
@@ -126,7 +170,7 @@ class EvenOnlyUntilForced(Rule):
 def test_sampled_tokens_equal_the_per_token_nn_path(cell, options):
     model = _model(cell, False, 2, vocab=20, hidden=16)
     args = (model, [1, 4, 2, 7], 200)
-    got = torch.stack(list(generate(*args, rng_seed=11, **options)))
+    got = torch.stack(list(generate(*args, rng_seed=11, precision="fp32", **options)))
     want = torch.stack(list(reference_generate(*args, rng_seed=11, **options)))
     assert torch.equal(got, want)
 
@@ -158,7 +202,8 @@ def test_generate_restores_the_thread_count():
 def test_cli_text_is_unchanged_by_the_stepper(gen, tiny_run, monkeypatch, extra):
     args = ["sample", "-c", tiny_run, "--rng-seed", "4", "--length", "400", "-q", *extra]
     fast = gen(*args)
-    monkeypatch.setattr("gen.sample.generate", reference_generate)
+    monkeypatch.setattr("gen.sample.generate",
+                        lambda *a, precision=None, **k: reference_generate(*a, **k))
     slow = gen(*args)
     assert fast.code == slow.code == 0
     assert fast.out == slow.out and len(fast.out) > 100

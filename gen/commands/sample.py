@@ -28,6 +28,7 @@ class SampleRequest:
     device: str
     quiet: bool
     music: dict  # options for music runs (key, bpm, instrument, free...)
+    precision: str = "auto"  # the stepper's dtype (gen.sample.step_dtype)
 
 
 def validate(req: SampleRequest) -> None:
@@ -43,6 +44,8 @@ def validate(req: SampleRequest) -> None:
         raise GenError("--num-samples must be at least 1")
     if req.seed is not None and req.seed_file is not None:
         raise GenError("give --seed or --seed-file, not both")
+    if req.precision not in ("auto", "fp32", "bf16"):
+        raise GenError(f"unknown --precision {req.precision!r}; choose auto, fp32 or bf16")
     if req.stop == "":
         raise GenError("--stop must not be empty")
 
@@ -86,7 +89,7 @@ def sample_text(loaded, req: SampleRequest) -> None:
     out.begin(shown)
     tokens = vocab.tokens
     for token in generate(loaded.model, seed_ids, length, req.num_samples, req.temperature,
-                          req.top_k, req.top_p, req.rng_seed):
+                          req.top_k, req.top_p, req.rng_seed, precision=req.precision):
         if out.add([tokens[i] for i in token.tolist()]):
             break
     out.finish()

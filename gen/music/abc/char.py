@@ -42,7 +42,7 @@ class CharRule(Rule):
 
 
 def generate_chars(loaded, seed: str, num: int, temperature: float, top_k, top_p, rng_seed: int,
-                   max_chars: int = 2000) -> list[str]:
+                   max_chars: int = 2000, precision: str = "auto") -> list[str]:
     from gen.sample import generate
 
     vocab = loaded.vocab
@@ -54,7 +54,7 @@ def generate_chars(loaded, seed: str, num: int, temperature: float, top_k, top_p
         raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw")
     rule = CharRule(vocab, plan, num)
     for _ in generate(loaded.model, loaded.warmup_ids or [rule.end], len(plan) + max_chars, num,
-                      temperature, top_k, top_p, rng_seed, rule=rule):
+                      temperature, top_k, top_p, rng_seed, rule=rule, precision=precision):
         pass
     return rule.texts
 
@@ -63,6 +63,6 @@ def sample_chars(loaded, req) -> None:
     from gen.music.abc.seed import seed_text, write_output
 
     texts = generate_chars(loaded, seed_text(req) or "", req.num_samples, req.temperature,
-                           req.top_k, req.top_p, req.rng_seed, req.length or 2000)
+                           req.top_k, req.top_p, req.rng_seed, req.length or 2000, req.precision)
     tunes = [f"X:{i}\nT:Sample {i}\n{t.strip()}\n" for i, t in enumerate(texts, 1)]
     write_output(tunes, req)

@@ -218,7 +218,7 @@ class TuneRule(Rule):
 
 def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng_seed: int,
              free: bool = False, max_tokens: int = 1000, bars: int | None = None,
-             typical: float | None = None):
+             typical: float | None = None, precision: str = "auto"):
     """Token lists of ``num`` tunes (each from ``<s>`` to ``</s>``) and how many dead ends the
     constraints had to open up (the count of steps drawn with no constraint).
 
@@ -234,7 +234,7 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
     # Every stream ends by then: the plan, max_tokens, 200 more to close a bar, the end token.
     longest = len(plan.tokens) + max_tokens + 202
     for _ in run_loop(loaded.model, loaded.warmup_ids or [grammar.end], longest, num, temperature,
-                      top_k, top_p, rng_seed, rule=rule):
+                      top_k, top_p, rng_seed, rule=rule, precision=precision):
         pass
     return rule.out, rule.repairs
 
@@ -257,7 +257,7 @@ def sample(loaded, req) -> None:
     cap = int(max(300, 4 * median))
     tunes, repairs = generate(loaded, plan, req.num_samples, req.temperature, req.top_k, req.top_p,
                               req.rng_seed, bool(req.music.get("free")), req.length or cap,
-                              req.bars, median)
+                              req.bars, median, req.precision)
     if repairs and not req.quiet:
         log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")
     write_output(finish_tunes(tunes, plan, req), req)

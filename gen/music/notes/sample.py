@@ -202,7 +202,7 @@ def sample(loaded, req) -> None:
                       bars=req.bars)
     context = loaded.warmup_ids + vocab.encode(primer)
     for _ in generate(loaded.model, context, length, n, req.temperature,
-                      req.top_k, req.top_p, req.rng_seed, rule=grammar):
+                      req.top_k, req.top_p, req.rng_seed, rule=grammar, precision=req.precision):
         pass
     results = [primer + o + [nt.END] for o in grammar.outs]
     if want_key is not None:
