@@ -42,12 +42,14 @@ def train(
     schedule: str = typer.Option("cosine", help="cosine (warm-up then decay), constant, or step (char-rnn: x0.97 per epoch after 10)."),
     weight_decay: float = typer.Option(0.01, help="AdamW weight decay on weight matrices."),
     clip: float = typer.Option(1.0, help="Clip the global gradient norm to this (0: off)."),
+    average: float = typer.Option(0.0, help="Evaluate and save an exponential moving average of the weights with this decay (0.999: about the last 1000 steps); 0: off."),
     steps: Optional[int] = typer.Option(None, help="Train this many steps."),
     epochs: Optional[float] = typer.Option(None, help="Train this many passes over the training text."),
     minutes: Optional[float] = typer.Option(None, help="Wall-clock budget; the schedule is fitted to it (default 5 if no budget is given)."),
     val_frac: float = typer.Option(0.1, help="Hold out the last fraction of the corpus for validation."),
     eval_every: Optional[int] = typer.Option(None, help="Evaluate and save every N steps (default 500 for text, 250 for music)."),
     patience: Optional[int] = typer.Option(None, help="Stop after N evaluations without a better validation loss."),
+    eval_tokens: int = typer.Option(1_000_000, help="Evaluations during training score this many tokens from the start of the validation split (the same ones every time); 0: all of it."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
     precision: str = typer.Option("auto", help="auto (bf16 where the hardware has it; fp16 on older GPUs), fp32, bf16 or fp16."),
     rng_seed: int = typer.Option(1337, help="Random seed: same seed and options, same run."),
@@ -64,6 +66,10 @@ def train(
                         ("seq-len", seq_len), ("batch-size", batch_size), ("eval-every", eval_every)):
         if value is not None and value < 1:
             raise GenError(f"--{name} must be at least 1")
+    if not 0 <= average < 1:
+        raise GenError("--average must be in [0, 1)")
+    if eval_tokens < 0:
+        raise GenError("--eval-tokens must be 0 (all) or more")
     if dropout is not None and not 0 <= dropout < 1:
         raise GenError("--dropout must be in [0, 1)")
     if lr <= 0:
@@ -87,8 +93,8 @@ def train(
                    one_hot=one_hot),
         train=dict(steps=steps, epochs=epochs, minutes=minutes, seq_len=seq_len,
                    batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay,
-                   clip=clip, eval_every=eval_every, patience=patience, rng_seed=rng_seed,
-                   precision=precision, val_frac=val_frac),
+                   clip=clip, average=average, eval_every=eval_every, patience=patience, rng_seed=rng_seed,
+                   precision=precision, val_frac=val_frac, eval_tokens=eval_tokens or None),
         music={"transpose": transpose} if transpose else {}))
 
 

@@ -130,15 +130,17 @@ def load_corpus(spec: str, kind: str = "auto", level: str | None = None,
     return Corpus(corpus_name(spec), kind, level, tokens, spec, stats)
 
 
-def warmup_tokens(tokens: list[str], n_train: int, max_len: int = 256) -> list[str]:
-    """The training text's last stretch up to a piece boundary (a blank line, or a tune's end).
+def warmup_tokens(tokens: list[str], max_len: int = 256) -> list[str]:
+    """The last stretch of ``tokens`` (the end of the training text) up to a piece boundary (a
+    blank line, or a tune's end).
 
     Training carries the hidden state from window to window, so the model almost never starts
     from a zero state; sampled from one, the first tokens come out near uniform (measured on an
     ABC model: top next-token probability 0.04 from zero state, 0.28 after 40 tokens of context),
     and a music sample can wander off into noise. Sampling runs this context first, unseen.
     """
-    end_marks = (["</s>"],) if "</s>" in tokens[:n_train] else (["\n", "\n"], ["\n"])
+    n_train = len(tokens)
+    end_marks = (["</s>"],) if "</s>" in tokens else (["\n", "\n"], ["\n"])
     for mark in end_marks:
         k = len(mark)
         for end in range(n_train, k - 1, -1):

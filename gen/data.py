@@ -5,10 +5,15 @@ streams laid side by side (``batchify``), and window k of length T is rows [kT, 
 stream. Consecutive windows continue each stream, so the hidden state can be carried from one
 window to the next. The window for a step is a pure function of the step number, which makes
 resuming exact.
+
+The ids may be a torch tensor or a numpy array, a memory map of the token cache
+(`gen.tokens_cache`) included: a window gathers its B x (T+1) ids from the array and nothing
+else is copied, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from gen.errors import GenError
@@ -28,10 +33,17 @@ def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
     return ids[: length * batch_size].view(batch_size, length).t().contiguous()
 
 
+def as_long(ids) -> torch.Tensor:
+    """A torch int64 copy of (a slice of) ids held as a tensor or a numpy array / memory map."""
+    if isinstance(ids, torch.Tensor):
+        return ids.long()
+    return torch.from_numpy(np.asarray(ids).astype(np.int64))
+
+
 class Windows:
     """Training windows over B streams: ``window(step)`` gives (x, y, starts_epoch)."""
 
-    def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int):
+    def __init__(self, ids, batch_size: int, seq_len: int):
         if len(ids) < 3:
             raise GenError(f"the training text has {len(ids)} tokens: too short to learn from")
         # A short corpus gets fewer streams and shorter windows rather than a refusal; the CLI
@@ -40,13 +52,17 @@ class Windows:
         self.batch_size = batch_size
         stream_len = len(ids) // batch_size
         self.seq_len = min(seq_len, stream_len - 1)
-        self.data = batchify(ids, batch_size)
-        self.per_epoch = (self.data.size(0) - 1) // self.seq_len
+        self.ids = ids
+        # Stream b is ids[b*stream_len : (b+1)*stream_len], as `batchify` lays them out.
+        self.offsets = np.arange(batch_size)[:, None] * stream_len + np.arange(self.seq_len + 1)
+        if isinstance(ids, torch.Tensor):
+            self.offsets = torch.from_numpy(self.offsets).to(ids.device)
+        self.per_epoch = (stream_len - 1) // self.seq_len
 
     def window(self, step: int) -> tuple[torch.Tensor, torch.Tensor, bool]:
         k = step % self.per_epoch
-        i = k * self.seq_len
-        return self.data[i: i + self.seq_len], self.data[i + 1: i + 1 + self.seq_len], k == 0
+        block = as_long(self.ids[self.offsets + k * self.seq_len]).t()  # (T+1, B)
+        return block[:-1].contiguous(), block[1:].contiguous(), k == 0
 
 
 def eval_streams(ids: torch.Tensor, max_streams: int = 32, min_len: int = 256) -> torch.Tensor:

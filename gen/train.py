@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
@@ -26,7 +27,7 @@ import torch.nn.functional as F
 
 from gen import checkpoint as ckpt
 from gen import distributed as dist
-from gen.data import Windows
+from gen.data import Windows, as_long
 from gen.evaluate import autocast, mean_loss
 from gen.model import RNNLM, detach_hidden
 from gen.schedule import learning_rate
@@ -50,6 +51,12 @@ class TrainConfig:
     rng_seed: int = 1337
     precision: str = "fp32"
     val_frac: float = 0.1
+    # Evaluation during training scores this many tokens from the start of the validation split
+    # (always the same ones, so curves compare), not all of it: its cost must not grow with the
+    # corpus. None: the whole split.
+    eval_tokens: int | None = 1_000_000
+    # Decay of the weight average that evaluation and best.pt use (gen/averaging.py); 0: off.
+    average: float = 0.0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -82,7 +89,7 @@ class Trainer:
                  on_eval: Callable[[dict], None] | None = None):
         self.model, self.cfg, self.run, self.meta, self.device = model, cfg, run, meta, device
         self.windows = Windows(train_ids, cfg.batch_size, cfg.seq_len)
-        self.val_ids = val_ids
+        self.val_ids = as_long(val_ids[: cfg.eval_tokens] if cfg.eval_tokens else val_ids)
         self.on_step = on_step or (lambda info: None)
         self.on_eval = on_eval or (lambda info: None)
         # Weight decay on matrices only: decaying biases and the embedding hurts small models.
@@ -102,6 +109,11 @@ class Trainer:
             torch.manual_seed(cfg.rng_seed + dist.rank())  # own dropout masks per rank
         # fp16 needs loss scaling against underflow; bf16 has fp32's range and does not.
         self.scaler = _grad_scaler() if cfg.precision == "fp16" else None
+        self.average = None
+        if cfg.average:
+            from gen.averaging import WeightAverage
+
+            self.average = WeightAverage(model.parameters(), cfg.average)
 
     # -- schedule -------------------------------------------------------------------------------
     def total_steps(self) -> int | None:
@@ -142,6 +154,8 @@ class Trainer:
 
                 raise GenError(f"the checkpoint holds the state of {got * dist.world_size()} "
                                f"streams, this run trains {self.windows.batch_size}")
+        if self.average is not None and "average" in payload:
+            self.average.load(payload["average"])
         if "rng" in payload and dist.world_size() == 1:
             torch.set_rng_state(payload["rng"])
         elif dist.world_size() > 1:
@@ -156,8 +170,11 @@ class Trainer:
             h = [dist.gather_streams(t.float()).to(t.dtype).cpu() for t in h]
         elif h is not None:
             h = dist.gather_streams(h.float()).to(h.dtype).cpu()
-        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
-                "state": asdict(self.state), "hidden": h, "rng": torch.get_rng_state()}
+        payload = {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+                   "state": asdict(self.state), "hidden": h, "rng": torch.get_rng_state()}
+        if self.average is not None:
+            payload["average"] = self.average.state()
+        return payload
 
     def save_last(self) -> None:
         payload = self._payload()
@@ -196,6 +213,8 @@ class Trainer:
             self.scaler.update()
         else:
             self.opt.step()
+        if self.average is not None:
+            self.average.update()
         self.hidden = detach_hidden(hidden)
         return value
 
@@ -207,21 +226,23 @@ class Trainer:
             for k, v in dist.broadcast_object(None).items():
                 setattr(self.state, k, v)  # in place: fit() holds this object
             return {}
-        val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) if len(self.val_ids) > 1 \
-            else (math.nan, 0)
         st = self.state
-        st.last_val = val
-        improved = not math.isnan(val) and val < st.best_val
-        if improved:
-            st.best_val, st.best_step, st.bad_evals = val, st.step, 0
-            ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
-                                                     "step": st.step, "val_loss": val})
-        elif not math.isnan(val):
-            st.bad_evals += 1
-        if math.isnan(val) and st.step > 0:
-            # No validation split: the latest weights are the best we know of.
-            ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
-                                                     "step": st.step, "val_loss": None})
+        # Scored and saved as best.pt: the weight average where there is one, else the weights.
+        with self.average.applied() if self.average is not None else nullcontext():
+            val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) \
+                if len(self.val_ids) > 1 else (math.nan, 0)
+            st.last_val = val
+            improved = not math.isnan(val) and val < st.best_val
+            if improved:
+                st.best_val, st.best_step, st.bad_evals = val, st.step, 0
+                ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
+                                                         "step": st.step, "val_loss": val})
+            elif not math.isnan(val):
+                st.bad_evals += 1
+            if math.isnan(val) and st.step > 0:
+                # No validation split: the latest weights are the best we know of.
+                ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
+                                                         "step": st.step, "val_loss": None})
         self.save_last()
         row = {"step": st.step, "tokens": st.tokens, "train_loss": st.train_loss,
                "val_loss": None if math.isnan(val) else val,

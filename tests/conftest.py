@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Token and note caches of test runs go to a folder of their own, not the user's ~/.cache/gen
+# (subprocesses inherit it).
+os.environ.setdefault("GEN_CACHE_DIR", tempfile.mkdtemp(prefix="gen-test-cache-"))
 SHAKESPEARE = ROOT / "corpora" / "tinyshakespeare.txt"
 TINY_MODEL = ["--layers", "1", "--hidden", "32", "--embed-dim", "16", "--batch-size", "8",
               "--seq-len", "16", "--precision", "fp32", "-q"]

@@ -51,6 +51,31 @@ def _claim(resume: Path | None, base: Path | None) -> Path:
     return Path(folder)
 
 
+def _prepare(spec: str, kind: str, level: str | None, encoding: str, vocab_size: int,
+             options: dict):
+    """The corpus as cached ids (`gen.prepare`). Under torchrun rank 0 builds the cache entry
+    and the others then map it, instead of all reading the corpus at once; an error on rank 0
+    reaches every rank."""
+    from gen import distributed as dist
+    from gen.prepare import prepare
+
+    def build():
+        return prepare(spec, kind, level, encoding, vocab_size, **options)
+
+    if dist.world_size() == 1:
+        return build()
+    corpus, problem = None, None
+    if dist.is_main():
+        try:
+            corpus = build()
+        except GenError as e:
+            problem = str(e)
+    problem = dist.broadcast_object(problem)
+    if problem:
+        raise GenError(problem)
+    return corpus if corpus is not None else build()
+
+
 def run(req: TrainRequest) -> None:
     from gen import distributed as dist
 
@@ -77,12 +102,12 @@ def _run(req: TrainRequest) -> None:
 
     from gen import distributed as dist
 
-    from gen.corpus import load_corpus
+    from gen import tokens_cache as tc
     from gen.data import split_ids
     from gen.device import pick_device, pick_precision
     from gen.model import RNNLM, ModelConfig
     from gen.progress import TrainDisplay
-    from gen.tokenize import Vocab, vocab_from_json
+    from gen.tokenize import vocab_from_json
     from gen.train import Trainer, TrainConfig
 
     device = dist.setup(pick_device(req.device))
@@ -95,9 +120,10 @@ def _run(req: TrainRequest) -> None:
         resume_payload = ckpt.load_tensors(run_dir / ckpt.LAST)
         cfg = TrainConfig.from_json({**meta["train"], **_budget(req.train)})
         source = req.corpus or meta["corpus"]["source"]
-        corpus = load_corpus(source, meta["corpus"]["kind"], meta["corpus"]["level"], req.encoding,
-                             **meta["corpus"].get("options", {}))
         vocab = vocab_from_json(meta["vocab"])
+        corpus = _prepare(source, meta["corpus"]["kind"], meta["corpus"]["level"], req.encoding,
+                          len(vocab), meta["corpus"].get("options", {}))
+        _check_known(vocab, corpus.vocab)
         model_cfg = ModelConfig.from_json(meta["model"])
     else:
         if req.corpus is None:
@@ -105,7 +131,7 @@ def _run(req: TrainRequest) -> None:
         cfg = TrainConfig(**req.train)
         if cfg.steps is None and cfg.epochs is None and cfg.minutes is None:
             cfg.minutes = 5.0
-        corpus = load_corpus(req.corpus, req.kind, req.level, req.encoding, **req.music)
+        corpus = _prepare(req.corpus, req.kind, req.level, req.encoding, req.vocab_size, req.music)
         # Music collections are small (irish.abc: ~150k tokens), so a few minutes are dozens of
         # epochs: regularise and evaluate more often so the best checkpoint is caught.
         music = corpus.kind != "text"
@@ -117,13 +143,11 @@ def _run(req: TrainRequest) -> None:
             req.model["dropout"] = 0.3 if music else 0.1
         if cfg.eval_every is None:
             cfg.eval_every = 250 if music else 500
-        vocab = Vocab.build(corpus.tokens, corpus.level, corpus.stats.get("vocab_cap", req.vocab_size)
-                            if corpus.level == "word" else None,
-                            specials=corpus.stats.get("specials", []))
+        vocab = corpus.vocab
         init = None
         if req.init_from is not None:
             init = ckpt.load_model(ckpt.resolve_run(req.init_from))
-            vocab = _grow_vocab(init.vocab, vocab, corpus)
+            vocab = _grow_vocab(init.vocab, vocab)
         model_cfg = ModelConfig.from_json({**(init.meta["model"] if init else req.model),
                                            "vocab_size": len(vocab)})
         run_dir = _claim(None, req.out or ckpt.DEFAULT_ROOT / corpus.name)
@@ -136,12 +160,15 @@ def _run(req: TrainRequest) -> None:
     meta["device"] = str(device)
     meta["world_size"] = dist.world_size()
 
-    ids = torch.tensor(vocab.encode(corpus.tokens), dtype=torch.long)
+    # The corpus's ids in this run's vocabulary: the cached entry itself, or (a resumed or grown
+    # vocabulary) a cached re-mapping of it. A read-only memory map: windows read slices.
+    ids = tc.remap(corpus.entry, vocab.tokens, vocab.unk).ids
     train_ids, val_ids = split_ids(ids, cfg.val_frac)
     if "warmup" not in meta:
         from gen.corpus import warmup_tokens
 
-        meta["warmup"] = warmup_tokens(corpus.tokens, len(train_ids))
+        n = len(train_ids)
+        meta["warmup"] = warmup_tokens(corpus.tokens(n - 4096, n))
     torch.manual_seed(cfg.rng_seed)
     model = RNNLM(model_cfg)
     if resume_payload is None and req.init_from is not None:
@@ -161,8 +188,12 @@ def _run(req: TrainRequest) -> None:
     budget = (f"{cfg.steps} steps" if cfg.steps is not None else
               f"{cfg.epochs} epochs" if cfg.epochs is not None else f"{cfg.minutes:g} minutes")
     if not req.quiet:
+        evals = min(len(val_ids), cfg.eval_tokens or len(val_ids))
         log(f"corpus {corpus.source}: {corpus.kind}, {len(ids):,} {corpus.level} tokens, "
-            f"vocabulary {len(vocab)}; train {len(train_ids):,} / validation {len(val_ids):,}")
+            f"vocabulary {len(vocab)}; train {len(train_ids):,} / validation {len(val_ids):,}"
+            + (f" (evaluations score the first {evals:,})" if evals < len(val_ids) else "")
+            + (f"; tokens from the cache" if corpus.entry.hit else
+               f"; prepared in {corpus.seconds:.1f}s"))
         log(f"model {model_cfg.cell} {model_cfg.layers}x{model_cfg.hidden}"
             f"{' one-hot' if model_cfg.one_hot else f' embed {model_cfg.embed_dim}'}, "
             f"{model.num_params():,} parameters, {device} {cfg.precision}; budget {budget}; "
@@ -201,11 +232,21 @@ def _budget(train: dict) -> dict:
     return given
 
 
-def _grow_vocab(old, new, corpus):
+def _check_known(vocab, corpus_vocab) -> None:
+    """Resuming on a corpus with tokens the run's vocabulary lacks (and no <unk>) cannot work."""
+    missing = vocab.unknown(corpus_vocab.tokens) if vocab.unk is None else []
+    if missing:
+        from gen.tokenize.vocab import describe_unknown
+
+        raise GenError(f"the corpus has {describe_unknown(missing)} that the model never saw; "
+                       "train a new run (or fine-tune with --init-from)")
+
+
+def _grow_vocab(old, new):
     """Fine-tuning vocabulary: the old one, plus the new corpus's unseen tokens at the end."""
     from gen.tokenize import Vocab
 
-    missing = old.unknown(corpus.tokens)
+    missing = old.unknown(new.tokens)
     if missing and old.unk is not None:
         return old  # word level: unseen words map to <unk> as they always did
     if missing:

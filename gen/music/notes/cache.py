@@ -11,16 +11,12 @@ with several processes, and one query fetches thousands of entries.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from pathlib import Path
 
+from gen.tokens_cache import cache_dir
+
 ENCODER_VERSION = "notes-1"
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("GEN_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "gen"
 
 
 def content_key(fmt: str, data: bytes) -> str:
