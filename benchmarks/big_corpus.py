@@ -6,8 +6,8 @@ For each size (MB) it writes a text of that size (tinyshakespeare repeated, each
 so no two are alike), then, with an empty token cache:
 - first run: `gen train FILE --steps 20 --eval-every 20` under `/usr/bin/time -v` (wall time and
   peak resident memory): preparation, 20 steps and one evaluation, the issue's figure;
-- second run: the same command with `--steps 1 --eval-tokens 1000`, whose whole wall time bounds
-  how soon training starts from the cache;
+- second run: the same command with `--steps 1 --eval-tokens 1000`, timed until gen logs the
+  model line, its last word before the first step: how soon training starts from the cache;
 - preparation alone in this process (`gen.prepare.prepare`, cold cache): MB/s.
 `--gb` adds a 1 GB text (first run only). Figures go to stderr as a table and to stdout as JSON.
 """
@@ -40,15 +40,24 @@ def make_text(path: Path, mbytes: int) -> None:
 
 
 def timed_run(args: list[str], cache: Path) -> dict:
-    env = {**os.environ, "GEN_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    """Wall time, peak memory, and the seconds until training starts: until gen logs the model
+    line, its last word before the first step."""
+    env = {**os.environ, "GEN_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
     cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "gen", *args]
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    start, lines = None, []
+    for line in p.stderr:
+        lines.append(line)
+        if start is None and line.startswith("model "):
+            start = time.perf_counter() - t0
     wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(args)}\n{p.stderr[-2000:]}")
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
-    return {"wall_s": wall, "peak_mb": rss / 1024}
+    err = "".join(lines)
+    if p.wait() != 0:
+        raise SystemExit(f"failed: {' '.join(args)}\n{err[-2000:]}")
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))
+    return {"wall_s": wall, "peak_mb": rss / 1024, "start_s": start}
 
 
 def prep_speed(path: Path, cache: Path) -> float:
@@ -78,13 +87,15 @@ def main() -> None:
             cache = folder / f"cache{mb}"
             shutil.rmtree(cache, ignore_errors=True)
             out = folder / f"run{mb}"
-            first = timed_run(["train", str(text), "--steps", "20", "--eval-every", "20", "-q",
+            first = timed_run(["train", str(text), "--steps", "20", "--eval-every", "20",
                                "-o", str(out)], cache)
-            row = {"first_run_s": first["wall_s"], "first_run_peak_mb": first["peak_mb"]}
+            row = {"first_run_s": first["wall_s"], "first_run_peak_mb": first["peak_mb"],
+                   "first_run_start_s": first["start_s"]}
             if mb < 1000:
                 again = timed_run(["train", str(text), "--steps", "1", "--eval-tokens", "1000",
-                                   "-q", "-o", str(folder / f"again{mb}")], cache)
+                                   "-o", str(folder / f"again{mb}")], cache)
                 row["cached_run_s"] = again["wall_s"]
+                row["cached_start_s"] = again["start_s"]
                 row["cached_run_peak_mb"] = again["peak_mb"]
                 shutil.rmtree(cache, ignore_errors=True)
                 seconds = prep_speed(text, cache)
@@ -93,7 +104,7 @@ def main() -> None:
             figures[f"{mb}MB"] = row
             print(f"{mb:>5} MB: first run {row['first_run_s']:.1f}s peak "
                   f"{row['first_run_peak_mb']:.0f} MB" +
-                  (f"; cached run {row['cached_run_s']:.1f}s; prepare {row['prepare_s']:.1f}s "
+                  (f"; cached run starts training after {row['cached_start_s']:.1f}s; prepare {row['prepare_s']:.1f}s "
                    f"= {row['prepare_mb_per_s']:.0f} MB/s" if "cached_run_s" in row else ""),
                   file=sys.stderr, flush=True)
             shutil.rmtree(cache, ignore_errors=True)
