@@ -30,9 +30,10 @@ def test_loss_falls_on_a_learnable_text(tmp_path):
     assert state.best_val < 0.5
 
 
-def test_resume_after_ctrl_c_lands_on_the_same_curve(gen, small_text, tmp_path, monkeypatch):
+@pytest.mark.parametrize("extra", [[], ["--average", "0.9"]])
+def test_resume_after_ctrl_c_lands_on_the_same_curve(gen, small_text, tmp_path, monkeypatch, extra):
     common = [*TINY_MODEL, "--steps", "40", "--eval-every", "10", "--dropout", "0.2",
-              "--rng-seed", "3"]
+              "--rng-seed", "3", *extra]
     full, part = tmp_path / "full", tmp_path / "part"
     assert gen("train", small_text, "-o", full, *common).code == 0
 
@@ -59,6 +60,40 @@ def test_resume_after_ctrl_c_lands_on_the_same_curve(gen, small_text, tmp_path, 
     wa = ckpt.load_tensors(full / "last.pt")["model"]
     wb = ckpt.load_tensors(part / "last.pt")["model"]
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    ba = ckpt.load_tensors(full / "best.pt")["model"]
+    bb = ckpt.load_tensors(part / "best.pt")["model"]
+    assert all(torch.equal(ba[k], bb[k]) for k in ba)
+
+
+def test_the_weight_average_is_what_is_scored_and_saved_as_best(tmp_path):
+    from gen.evaluate import mean_loss
+
+    t = make_trainer(tmp_path, "abcdefgh" * 400, steps=30, lr=1e-2, average=0.9, eval_every=100)
+    manual = [p.detach().clone() for p in t.model.parameters()]
+    original_update = t.average.update
+    n = {"k": 0}
+
+    def checked_update():
+        original_update()
+        n["k"] += 1
+        d = min(0.9, (1 + n["k"]) / (10 + n["k"]))
+        for m, p in zip(manual, t.model.parameters()):
+            m.mul_(d).add_(p.detach(), alpha=1 - d)
+
+    t.average.update = checked_update
+    state = t.fit()
+    for m, a in zip(manual, t.average.avg):
+        torch.testing.assert_close(a, m)
+    best = ckpt.load_tensors(tmp_path / "best.pt")["model"]
+    last = ckpt.load_tensors(tmp_path / "last.pt")["model"]
+    names = [n for n, _ in t.model.named_parameters()]
+    for name, a in zip(names, t.average.avg):
+        assert torch.equal(best[name], a)          # best.pt: the average
+    assert any(not torch.equal(best[k], last[k]) for k in names)  # last.pt: the raw weights
+    with t.average.applied():
+        val, _ = mean_loss(t.model, t.val_ids)
+    assert val == pytest.approx(state.best_val)
+    assert all(torch.equal(p, last[k]) for k, p in t.model.named_parameters())  # swapped back
 
 
 def test_patience_stops_when_validation_gets_worse(tmp_path):
