@@ -109,6 +109,34 @@ def step_dtype(precision: str, batch: int, device: torch.device) -> torch.dtype:
     return torch.float32
 
 
+class _ThreadCount:
+    """torch's thread count is process-wide; samplers running side by side (the studio serves
+    requests on several threads) share it. The first to enter saves the count the process had,
+    the last to leave puts it back, so overlapping samplers cannot leave the process pinned."""
+
+    def __init__(self):
+        import threading
+
+        self.lock, self.active, self.saved = threading.Lock(), 0, None
+
+    def enter(self, wanted: int) -> None:
+        with self.lock:
+            if self.active == 0:
+                self.saved = torch.get_num_threads()
+            self.active += 1
+            if torch.get_num_threads() != wanted:
+                torch.set_num_threads(wanted)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.active -= 1
+            if self.active == 0 and torch.get_num_threads() != self.saved:
+                torch.set_num_threads(self.saved)
+
+
+_threads = _ThreadCount()
+
+
 def sample_ids(probs: torch.Tensor, generator: torch.Generator | None, noise: torch.Tensor) -> torch.Tensor:
     """One id per row of ``probs``, exactly as ``torch.multinomial(probs, 1)`` draws it (argmax
     of p / q with q ~ Exp(1), the same generator calls), minus its per-call checks and buffers."""
@@ -126,16 +154,12 @@ def generate(model: RNNLM, seed_ids: list[int], length: int, num_samples: int = 
     their final state copied to all N streams; then each step filters, draws one token per
     stream and feeds it back through a `Stepper` (gen/stepper.py), never through nn.LSTM, in
     the dtype `step_dtype` picks for ``precision`` and N."""
-    previous = torch.get_num_threads()
-    wanted = threads_for(num_samples)
+    _threads.enter(threads_for(num_samples))
     try:
-        if wanted != previous:
-            torch.set_num_threads(wanted)
         yield from _loop(model, seed_ids, length, num_samples, temperature, top_k, top_p,
                          rng_seed, rule, precision)
     finally:
-        if torch.get_num_threads() != previous:
-            torch.set_num_threads(previous)
+        _threads.leave()
 
 
 @torch.inference_mode()

@@ -186,6 +186,25 @@ def test_a_rule_sees_the_same_steps_as_before():
     assert got[4, 0] == 3 and (got[:, 1] % 2 == 0).all()
 
 
+def test_overlapping_samplers_leave_the_thread_count_as_it_was():
+    # As in the studio: a second sampler starts while the first runs, the first ends first.
+    model = _model("lstm", False, 1)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)
+        a = generate(model, [1, 2], 50, num_samples=1, rng_seed=0)
+        next(a)
+        assert torch.get_num_threads() == 1
+        b = generate(model, [1, 2], 50, num_samples=1, rng_seed=0)
+        next(b)
+        a.close()
+        assert torch.get_num_threads() == 1  # b still runs
+        b.close()
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_generate_restores_the_thread_count():
     model = _model("lstm", False, 1)
     before = torch.get_num_threads()
