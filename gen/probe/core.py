@@ -118,14 +118,19 @@ def default_text(loaded, chars: int = 2000) -> str:
     import contextlib
     import io
 
-    from gen.corpus import load_corpus
+    from gen.prepare import prepare
 
     c = loaded.meta["corpus"]
     with contextlib.redirect_stderr(io.StringIO()):  # skip warnings already shown at training
-        corpus = load_corpus(_corpus_path(loaded), c["kind"], c["level"], **c.get("options", {}))
-    tokens = corpus.tokens
-    n_val = int(len(tokens) * loaded.meta.get("train", {}).get("val_frac", 0.1))
-    val = tokens[len(tokens) - n_val:] if n_val else tokens[-max(chars, 1):]
+        # The token cache of training (usually a hit): only the start of the held-out tail is
+        # decoded, so a corpus of gigabytes costs what a small one does. Word level: words past
+        # the vocabulary cap show as <unk>, as the model sees them.
+        corpus = prepare(_corpus_path(loaded), c["kind"], c["level"],
+                         vocab_size=len(loaded.vocab), **c.get("options", {}))
+    n = len(corpus.ids)
+    n_val = int(n * loaded.meta.get("train", {}).get("val_frac", 0.1))
+    start = n - n_val if n_val else max(0, n - max(chars, 1))
+    val = corpus.tokens(start, min(n, start + 50 * max(chars, 100)))
     vocab = loaded.vocab
     if "<s>" in val:  # ABC: whole tunes, as many as fit (at least one)
         start = val.index("<s>")
