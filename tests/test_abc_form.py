@@ -83,3 +83,38 @@ def test_sampled_sections_have_the_corpus_lengths(gen, abc_run):
         sections = walk(lex_tune(text)).sections
         assert len(sections) >= phrasing.min_sections
         assert all(n in phrasing.lengths for n in sections), (sections, text)
+
+
+def test_corpus_stats_count_repeated_sections():
+    form = corpus_form([lex_tune(AABB), lex_tune("X:1\nM:4/4\nL:1/8\nK:G\nGABc dedB|GABc dedB||\n")])
+    assert form["repeated"] == pytest.approx(2 / 3)  # both AABB sections, not the plain one
+    assert Phrasing(form).repeated == pytest.approx(2 / 3)
+    assert Phrasing({}).repeated is None  # older runs: left to the model
+
+
+def test_repeat_closes_get_the_corpus_share_where_a_section_may_close_either_way(abc_run):
+    import math
+
+    import torch
+
+    from gen import checkpoint as ckpt
+    from gen.music.abc.sample import Grammar, TuneRule
+    from gen.music.abc.seed import Plan
+
+    loaded = ckpt.load_model(abc_run)
+    vocab = loaded.vocab
+    stats = loaded.meta["corpus"]["stats"]
+    grammar = Grammar(vocab.tokens, stats.get("header_keys"), Phrasing({**stats, "repeated": 0.8}))
+    rule = TuneRule(vocab, grammar, Plan(["<s>"]), 2, False, 300, None, None, 0.7)
+    rule.mask = torch.zeros(2, grammar.V, dtype=torch.bool)
+    rep, plain = grammar.repeat_closes, grammar.plain_closes
+    rule.mask[0, rep + plain + [grammar.pitch[0]]] = True  # both kinds of close allowed
+    rule.mask[1, plain + [grammar.pitch[0]]] = True        # only plain ones: left alone
+    logits = torch.randn(2, grammar.V)
+    scores = rule.scores(logits.clone())
+    p = (scores / 0.7).softmax(-1)
+    q = (logits.masked_fill(~rule.mask, -math.inf) / 0.7).softmax(-1)
+    closes = (p[0, rep].sum() + p[0, plain].sum()).item()
+    assert p[0, rep].sum().item() / closes == pytest.approx(0.8, abs=1e-5)
+    assert closes == pytest.approx((q[0, rep].sum() + q[0, plain].sum()).item(), abs=1e-5)
+    assert torch.allclose(p[1], q[1], atol=1e-6)

@@ -48,6 +48,8 @@ class Grammar:
         if self.numbers or self.plain is not None:
             self.bars.append((-1, "|"))
         self.endings = pick(lambda t: t[:1] == "[" and t[1:].isdigit())
+        self.repeat_closes = pick(lambda t: t in (":|", "::"))
+        self.plain_closes = pick(lambda t: t in ("||", "|]", "|:"))
         self.tuplets = [(i, int(t[1:])) for i, t in enumerate(tokens) if t[:1] == "(" and t[1:].isdigit()]
         self.broken = pick(lambda t: t in (">", ">>", ">>>", "<", "<<", "<<<"))
         self.ties = pick(lambda t: t == "-")
@@ -193,6 +195,8 @@ class TuneRule(Rule):
                     rest = torch.cat([scores[i, :end], scores[i, end + 1:]]) / self.temperature
                     scores[i, end] = self.temperature * (math.log(share / (1 - share))
                                                          + torch.logsumexp(rest, 0).item())
+        if phrasing is not None and phrasing.repeated is not None and not self.free:
+            self._balance_repeats(scores, phrasing.repeated)
         if self.typical and not self.free:
             end = self.grammar.end
             for i, out in enumerate(self.out):
@@ -200,6 +204,22 @@ class TuneRule(Rule):
                 if over > 0 and self.mask[i, end]:
                     scores[i, end] += 10.0 * over
         return scores
+
+    def _balance_repeats(self, scores: torch.Tensor, share: float) -> None:
+        """Where a section may close with a repeat or without, give the repeat closes ``share``
+        of the (tempered) closing probability and the others the rest; the odds of closing at
+        all, and the odds within each group, stay the model's."""
+        rep, plain = self.grammar.repeat_closes, self.grammar.plain_closes
+        if not rep or not plain:
+            return
+        both = self.mask[:, rep].any(1) & self.mask[:, plain].any(1)
+        t = self.temperature
+        for i in torch.nonzero(both).flatten().tolist():
+            a = torch.logsumexp(scores[i, rep] / t, 0)
+            b = torch.logsumexp(scores[i, plain] / t, 0)
+            total = torch.logaddexp(a, b)
+            scores[i, rep] += t * (math.log(share) + total - a)
+            scores[i, plain] += t * (math.log(1 - share) + total - b)
 
     def advance(self, ids: list[int]) -> None:
         for i, tid in enumerate(ids):
