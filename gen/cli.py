@@ -40,9 +40,9 @@ def train(
     batch_size: int = typer.Option(32, help="Parallel streams through the corpus."),
     lr: float = typer.Option(3e-3, help="Peak learning rate (AdamW)."),
     schedule: str = typer.Option("cosine", help="cosine (warm-up then decay), constant, or step (char-rnn: x0.97 per epoch after 10)."),
-    weight_decay: float = typer.Option(0.01, help="AdamW weight decay on weight matrices."),
+    weight_decay: Optional[float] = typer.Option(None, help="AdamW weight decay on weight matrices (default 0.1 for text, 0.01 for music)."),
     clip: float = typer.Option(1.0, help="Clip the global gradient norm to this (0: off)."),
-    average: float = typer.Option(0.0, help="Evaluate and save an exponential moving average of the weights with this decay (0.999: about the last 1000 steps); 0: off."),
+    average: Optional[float] = typer.Option(None, help="Evaluate and save an exponential moving average of the weights with this decay (0.999: about the last 1000 steps); 0: off (default 0.999 for text, off for music)."),
     steps: Optional[int] = typer.Option(None, help="Train this many steps."),
     epochs: Optional[float] = typer.Option(None, help="Train this many passes over the training text."),
     minutes: Optional[float] = typer.Option(None, help="Wall-clock budget; the schedule is fitted to it (default 5 if no budget is given)."),
@@ -66,7 +66,9 @@ def train(
                         ("seq-len", seq_len), ("batch-size", batch_size), ("eval-every", eval_every)):
         if value is not None and value < 1:
             raise GenError(f"--{name} must be at least 1")
-    if not 0 <= average < 1:
+    if weight_decay is not None and weight_decay < 0:
+        raise GenError("--weight-decay must be at least 0")
+    if average is not None and not 0 <= average < 1:
         raise GenError("--average must be in [0, 1)")
     if eval_tokens < 0:
         raise GenError("--eval-tokens must be 0 (all) or more")
