@@ -63,16 +63,40 @@ def detect_kind(spec: str) -> str:
     return "text"
 
 
-def read_text(path: Path, encoding: str = "utf-8") -> str:
-    """The file's text, or a GenError saying why it is not usable as a text corpus."""
+def open_file(path: Path):
+    """``open(path, "rb")``, or a GenError saying why the file cannot be read."""
     try:
-        data = path.read_bytes()
+        return open(path, "rb")
     except FileNotFoundError:
         raise GenError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise GenError(f"{path} is a folder, expected a file") from None
     except PermissionError:
         raise GenError(f"cannot read {path}: permission denied") from None
+
+
+def resolve_kind(spec: str, kind: str, level: str | None) -> tuple[str, str | None]:
+    """(kind, level) of a corpus: detected where ``kind`` is auto, music21 collections resolved
+    to abc or notes; a GenError for a kind or text level gen does not have."""
+    kind = detect_kind(spec) if kind == "auto" else kind
+    if kind == "text":
+        level = level or "char"
+        if level not in ("char", "word"):
+            raise GenError(f"--level {level} is not available for text; use char or word")
+        return kind, level
+    if kind == "music21":
+        from gen.music.music21_corpus import kind_of
+
+        kind = kind_of(spec)
+    if kind not in READERS:
+        raise GenError(f"unknown corpus kind {kind!r}; choose text, abc or notes")
+    return kind, level
+
+
+def read_text(path: Path, encoding: str = "utf-8") -> str:
+    """The file's text, or a GenError saying why it is not usable as a text corpus."""
+    with open_file(path) as fh:
+        data = fh.read()
     if not data.strip():
         raise GenError(f"{path} is empty: a corpus needs some text to learn from")
     if b"\x00" in data[:65536]:
@@ -108,23 +132,13 @@ def load_corpus(spec: str, kind: str = "auto", level: str | None = None,
     """Read a corpus and split it into token strings at the requested level."""
     from gen.tokenize import split_text
 
-    found = detect_kind(spec)
-    kind = found if kind == "auto" else kind
+    kind, level = resolve_kind(spec, kind, level)
     if kind == "text":
-        level = level or "char"
-        if level not in ("char", "word"):
-            raise GenError(f"--level {level} is not available for text; use char or word")
         text = read_text_corpus(spec, encoding)
         tokens = split_text(text, level)
         return Corpus(corpus_name(spec), "text", level, tokens, spec, {"characters": len(text)})
     from importlib import import_module
 
-    if kind == "music21":
-        from gen.music.music21_corpus import kind_of
-
-        kind = kind_of(spec)
-    if kind not in READERS:
-        raise GenError(f"unknown corpus kind {kind!r}; choose text, abc or notes")
     level, tokens, stats = import_module(READERS[kind]).load(spec, level, encoding=encoding,
                                                              **music_options)
     return Corpus(corpus_name(spec), kind, level, tokens, spec, stats)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from gen import tokens_cache as tc
-from gen.corpus import READERS, corpus_name, detect_kind
+from gen.corpus import READERS, corpus_name, resolve_kind
 from gen.errors import GenError
 
 
@@ -69,20 +69,10 @@ def _code_version(kind: str) -> str:
 def prepare(spec: str, kind: str = "auto", level: str | None = None, encoding: str = "utf-8",
             vocab_size: int = 10000, **music_options) -> Prepared:
     t0 = time.perf_counter()
-    found = detect_kind(spec)
-    kind = found if kind == "auto" else kind
+    kind, level = resolve_kind(spec, kind, level)
     if kind == "text":
-        level = level or "char"
-        if level not in ("char", "word"):
-            raise GenError(f"--level {level} is not available for text; use char or word")
         entry = _text(spec, level, encoding, vocab_size)
     else:
-        if kind == "music21":
-            from gen.music.music21_corpus import kind_of
-
-            kind = kind_of(spec)
-        if kind not in READERS:
-            raise GenError(f"unknown corpus kind {kind!r}; choose text, abc or notes")
         entry = _music(spec, kind, level, encoding, vocab_size, music_options)
     return Prepared(corpus_name(spec), kind, entry.level, spec, entry.stats, entry,
                     time.perf_counter() - t0)

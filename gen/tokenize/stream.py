@@ -33,15 +33,9 @@ def _chunks(path: Path, encoding: str) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder(encoding)()
     except LookupError:
         raise GenError(f"unknown encoding {encoding!r}") from None
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        raise GenError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise GenError(f"{path} is a folder, expected a file") from None
-    except PermissionError:
-        raise GenError(f"cannot read {path}: permission denied") from None
-    with fh:
+    from gen.corpus import open_file
+
+    with open_file(path) as fh:
         offset, first, seen = 0, True, False
         while True:
             data = fh.read(CHUNK)
