@@ -40,7 +40,7 @@ def train(
     batch_size: int = typer.Option(32, help="Parallel streams through the corpus."),
     lr: float = typer.Option(3e-3, help="Peak learning rate (AdamW)."),
     schedule: str = typer.Option("cosine", help="cosine (warm-up then decay), constant, or step (char-rnn: x0.97 per epoch after 10)."),
-    weight_decay: Optional[float] = typer.Option(None, help="AdamW weight decay on weight matrices (default 0.1 for text, 0.01 for music)."),
+    weight_decay: Optional[float] = typer.Option(None, help="AdamW weight decay on weight matrices (default 0.3 for text, 0.01 for music)."),
     clip: float = typer.Option(1.0, help="Clip the global gradient norm to this (0: off)."),
     average: Optional[float] = typer.Option(None, help="Evaluate and save an exponential moving average of the weights with this decay (0.999: about the last 1000 steps); 0: off (default 0.999 for text, off for music)."),
     steps: Optional[int] = typer.Option(None, help="Train this many steps."),
