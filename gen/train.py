@@ -95,8 +95,8 @@ class Trainer:
         # Weight decay on matrices only: decaying biases and the embedding hurts small models.
         decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.startswith("embed")]
         rest = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.startswith("embed"))]
-        self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                                      {"params": rest, "weight_decay": 0.0}], lr=cfg.lr)
+        self.opt = _adamw([{"params": decay, "weight_decay": cfg.weight_decay},
+                           {"params": rest, "weight_decay": 0.0}], cfg.lr)
         self.state = TrainState()
         self.hidden = None
         self.streams = dist.my_streams(self.windows.batch_size)
@@ -309,6 +309,16 @@ class Trainer:
             return st
         self.evaluate()
         return st
+
+
+def _adamw(groups: list[dict], lr: float) -> torch.optim.AdamW:
+    """AdamW with the fused kernel: on a CPU torch's default is a Python loop over the
+    parameters, 3.6 ms a step for the 2x256 model against 0.27 ms fused (about a tenth of a
+    training step). torch before 2.4 has no fused CPU kernel: the default then."""
+    try:
+        return torch.optim.AdamW(groups, lr=lr, fused=True)
+    except (RuntimeError, ValueError, TypeError):
+        return torch.optim.AdamW(groups, lr=lr)
 
 
 def _grad_scaler():
