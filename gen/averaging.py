@@ -16,16 +16,17 @@ import torch
 
 class WeightAverage:
     def __init__(self, params, decay: float):
-        self.params = [p for p in params]
+        self.params = list(params)
         self.decay = decay
         self.avg = [p.detach().clone() for p in self.params]
+        self.targets = [p.detach() for p in self.params]  # share storage: built once, not per step
         self.updates = 0
 
     @torch.no_grad()
     def update(self) -> None:
         self.updates += 1
         d = min(self.decay, (1 + self.updates) / (10 + self.updates))
-        torch._foreach_lerp_(self.avg, [p.detach() for p in self.params], 1.0 - d)
+        torch._foreach_lerp_(self.avg, self.targets, 1.0 - d)
 
     @contextmanager
     def applied(self):

@@ -1,7 +1,8 @@
 """Token ids → tensors → batches of parallel streams for truncated backpropagation through time.
 
 As in char-rnn and pytorch/examples word_language_model: the training ids are cut into B equal
-streams laid side by side (``batchify``), and window k of length T is rows [kT, kT+T) of every
+streams laid side by side (word_language_model's ``batchify``: stream b is the b-th contiguous
+B-th of the text, the tail dropped), and window k of length T is rows [kT, kT+T) of every
 stream. Consecutive windows continue each stream, so the hidden state can be carried from one
 window to the next. The window for a step is a pure function of the step number, which makes
 resuming exact.
@@ -27,12 +28,6 @@ def split_ids(ids: torch.Tensor, val_frac: float) -> tuple[torch.Tensor, torch.T
     return ids[: len(ids) - n_val], ids[len(ids) - n_val:]
 
 
-def batchify(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """Shape (L, B): column b is stream b, a contiguous run of the corpus. The tail is dropped."""
-    length = len(ids) // batch_size
-    return ids[: length * batch_size].view(batch_size, length).t().contiguous()
-
-
 def as_long(ids) -> torch.Tensor:
     """A torch int64 copy of (a slice of) ids held as a tensor or a numpy array / memory map."""
     if isinstance(ids, torch.Tensor):
@@ -53,7 +48,7 @@ class Windows:
         stream_len = len(ids) // batch_size
         self.seq_len = min(seq_len, stream_len - 1)
         self.ids = ids
-        # Stream b is ids[b*stream_len : (b+1)*stream_len], as `batchify` lays them out.
+        # Stream b is ids[b*stream_len : (b+1)*stream_len]; a window gathers rows of all of them.
         self.offsets = np.arange(batch_size)[:, None] * stream_len + np.arange(self.seq_len + 1)
         if isinstance(ids, torch.Tensor):
             self.offsets = torch.from_numpy(self.offsets).to(ids.device)

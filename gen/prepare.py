@@ -26,15 +26,21 @@ from gen.errors import GenError
 class Prepared:
     name: str
     kind: str
-    level: str
     source: str
-    stats: dict
     entry: tc.Entry
     seconds: float
 
     @property
     def ids(self) -> np.ndarray:
         return self.entry.ids
+
+    @property
+    def level(self) -> str:
+        return self.entry.level
+
+    @property
+    def stats(self) -> dict:
+        return self.entry.stats
 
     @property
     def vocab(self):
@@ -48,11 +54,21 @@ class Prepared:
         return [table[i] for i in np.asarray(self.ids[max(0, start): stop]).tolist()]
 
 
-def _files(spec: str) -> list[Path]:
+def _keyed_files(spec: str, options: dict) -> tuple[list[Path], str]:
+    """The corpus's files (a folder's in name order, hidden ones left out) and their content
+    key under ``options``; a folder's file names are part of the key (their order is the text's)."""
     p = Path(spec)
     if p.is_dir():
-        return sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
-    return [p]
+        files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+        options = {**options, "names": [str(f.relative_to(p)) for f in files]}
+    else:
+        files = [p]
+    try:
+        return files, tc.content_key(files, options)
+    except FileNotFoundError:
+        raise GenError(f"no such file: {spec}") from None
+    except PermissionError as e:
+        raise GenError(f"cannot read {e.filename}: permission denied") from None
 
 
 def _code_version(kind: str) -> str:
@@ -74,28 +90,18 @@ def prepare(spec: str, kind: str = "auto", level: str | None = None, encoding: s
         entry = _text(spec, level, encoding, vocab_size)
     else:
         entry = _music(spec, kind, level, encoding, vocab_size, music_options)
-    return Prepared(corpus_name(spec), kind, entry.level, spec, entry.stats, entry,
-                    time.perf_counter() - t0)
+    return Prepared(corpus_name(spec), kind, spec, entry, time.perf_counter() - t0)
 
 
 def _text(spec: str, level: str, encoding: str, vocab_size: int) -> tc.Entry:
     from gen.tokenize import stream
 
-    folder = Path(spec).is_dir()
-    files = _files(spec)
-    options = {"kind": "text", "level": level, "encoding": encoding,
-               "vocab": vocab_size if level == "word" else None,
-               "names": [str(f.relative_to(spec)) for f in files] if folder else None}
-    try:
-        key = tc.content_key(files, options)
-    except FileNotFoundError:
-        raise GenError(f"no such file: {spec}") from None
-    except PermissionError as e:
-        raise GenError(f"cannot read {e.filename}: permission denied") from None
+    files, key = _keyed_files(spec, {"kind": "text", "level": level, "encoding": encoding,
+                                     "vocab": vocab_size if level == "word" else None})
     if (hit := tc.lookup(key)) is not None:
         return hit
-    if folder:
-        files = stream.usable_files(files, encoding, folder=True)
+    if Path(spec).is_dir():
+        files = stream.usable_files(files, encoding)
         if not files:
             raise GenError(f"folder {spec} holds no readable text files")
     if level == "word":
@@ -113,13 +119,8 @@ def _music(spec: str, kind: str, level: str | None, encoding: str, vocab_size: i
     described = {"kind": kind, "level": level, "encoding": encoding, "vocab": vocab_size,
                  "options": options, "code": _code_version(kind),
                  "music21": version("music21")}
-    if spec.startswith("music21:"):
-        key = tc.data_key(spec, described)
-    else:
-        files = _files(spec)
-        if Path(spec).is_dir():
-            described["names"] = [str(f.relative_to(spec)) for f in files]
-        key = tc.content_key(files, described)
+    key = tc.data_key(spec, described) if spec.startswith("music21:") \
+        else _keyed_files(spec, described)[1]
     if (hit := tc.lookup(key)) is not None:
         return hit
     corpus = load_corpus(spec, kind, level, encoding, **options)

@@ -99,9 +99,8 @@ def _map(path: Path, dtype: str, length: int) -> np.ndarray:
 
 class Writer:
     """Streams ids into a new entry: ``write(ids)`` as often as needed, then ``commit(...)``.
-
-    The vocabulary may still be growing while ids are written (one-pass word tokenizing), so the
-    dtype is fixed up front by the caller from an upper bound on the vocabulary size."""
+    Used as a context manager, it removes its temporary file if the block raises before the
+    commit (a bad byte in pass two, Ctrl-C)."""
 
     def __init__(self, key: str, dtype: np.dtype, folder: Path | None = None):
         self.folder = folder or _writable_dir()
@@ -109,6 +108,13 @@ class Writer:
         fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".ids.tmp", dir=self.folder)
         self.tmp = Path(tmp)
         self.fh = os.fdopen(fd, "wb", buffering=0)
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort()
 
     def write(self, ids: np.ndarray) -> None:
         self.fh.write(np.ascontiguousarray(ids, dtype=self.dtype).data)
@@ -124,11 +130,8 @@ class Writer:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(meta, fh, ensure_ascii=False)
         os.replace(tmp, self.folder / f"{self.key}.json")
-        entry = lookup(self.key, self.folder)
-        if entry is None:
-            raise OSError(f"token cache entry {self.key} could not be read back")
-        entry.hit = False
-        return entry
+        ids = _map(self.folder / f"{self.key}.ids", self.dtype.name, self.length)
+        return Entry(self.key, ids, tokens, level, stats, list(specials or []))
 
     def abort(self) -> None:
         self.fh.close()
@@ -150,13 +153,9 @@ def _writable_dir() -> Path:
 def store(key: str, ids: np.ndarray, tokens: list[str], level: str, stats: dict,
           specials: list[str] | None = None) -> Entry:
     """An entry from ids already in memory (music corpora are small)."""
-    w = Writer(key, id_dtype(max(len(tokens), 1)))
-    try:
+    with Writer(key, id_dtype(max(len(tokens), 1))) as w:
         w.write(ids)
-    except BaseException:
-        w.abort()
-        raise
-    return w.commit(tokens, level, stats, specials)
+        return w.commit(tokens, level, stats, specials)
 
 
 def remap(entry: Entry, tokens: list[str], unk: int | None, chunk: int = 1 << 22) -> Entry:
@@ -171,11 +170,7 @@ def remap(entry: Entry, tokens: list[str], unk: int | None, chunk: int = 1 << 22
     stoi = {t: i for i, t in enumerate(tokens)}
     lut = np.array([stoi.get(t, unk if unk is not None else 0) for t in entry.tokens],
                    dtype=id_dtype(len(tokens)))
-    w = Writer(key, lut.dtype)
-    try:
+    with Writer(key, lut.dtype) as w:
         for i in range(0, len(entry.ids), chunk):
             w.write(lut[entry.ids[i: i + chunk]])
-    except BaseException:
-        w.abort()
-        raise
-    return w.commit(list(tokens), entry.level, entry.stats, entry.specials)
+        return w.commit(list(tokens), entry.level, entry.stats, entry.specials)

@@ -1,8 +1,9 @@
 """Batching for truncated BPTT: stream layout, window offsets, the validation split."""
 
+import numpy as np
 import torch
 
-from gen.data import Windows, batchify, eval_streams, split_ids
+from gen.data import Windows, eval_streams, split_ids
 
 
 def test_split_holds_out_the_last_fraction():
@@ -11,12 +12,16 @@ def test_split_holds_out_the_last_fraction():
     assert len(val) == 100 and val[0] == 900 and train[-1] == 899
 
 
-def test_batchify_lays_contiguous_streams_side_by_side():
+def test_windows_lay_contiguous_streams_side_by_side():
     ids = torch.arange(103)
-    data = batchify(ids, 4)
-    assert data.shape == (25, 4)
+    w = Windows(ids, batch_size=4, seq_len=24)  # streams of 25: one window of 24 and its targets
+    x, y, _ = w.window(0)
+    assert x.shape == (24, 4) and w.per_epoch == 1
     for b in range(4):
-        assert torch.equal(data[:, b], torch.arange(b * 25, b * 25 + 25))
+        assert torch.equal(torch.cat([x[:, b], y[-1:, b]]), torch.arange(b * 25, b * 25 + 25))
+    mapped = Windows(np.arange(103, dtype=np.uint8), batch_size=4, seq_len=24)  # a memory map's type
+    mx, my, _ = mapped.window(0)
+    assert mx.dtype == torch.int64 and torch.equal(mx, x) and torch.equal(my, y)
 
 
 def test_windows_continue_each_stream_and_targets_shift_by_one():

@@ -77,9 +77,9 @@ def _corpus_chunks(files: list[Path], encoding: str, lines: bool = False) -> Ite
         yield rest
 
 
-def usable_files(files: list[Path], encoding: str, folder: bool) -> list[Path]:
-    """The files that read as text. A folder skips the others (as `read_text_corpus` does);
-    a single file's problem is the user's error."""
+def usable_files(files: list[Path], encoding: str) -> list[Path]:
+    """The files of a folder that read as text; the others are skipped, as `read_text_corpus`
+    skips them."""
     good = []
     for f in files:
         try:
@@ -87,8 +87,7 @@ def usable_files(files: list[Path], encoding: str, folder: bool) -> list[Path]:
                 pass
             good.append(f)
         except GenError:
-            if not folder:
-                raise
+            continue
     return good
 
 
@@ -106,14 +105,10 @@ def encode_chars(files: list[Path], encoding: str, key: str) -> tc.Entry:
     dtype = tc.id_dtype(len(tokens))
     lut = np.zeros(N_CODE_POINTS, dtype=dtype)
     lut[present] = np.arange(len(present), dtype=dtype)
-    writer = tc.Writer(key, dtype)
-    try:
+    with tc.Writer(key, dtype) as writer:
         for piece in _corpus_chunks(files, encoding):
             writer.write(lut[_code_points(piece)])
-    except BaseException:
-        writer.abort()
-        raise
-    return writer.commit(tokens, "char", {"characters": int(counts.sum())})
+        return writer.commit(tokens, "char", {"characters": int(counts.sum())})
 
 
 def encode_words(files: list[Path], encoding: str, key: str, vocab_size: int) -> tc.Entry:
@@ -127,11 +122,7 @@ def encode_words(files: list[Path], encoding: str, key: str, vocab_size: int) ->
         characters += len(piece)
     vocab = Vocab.build(counts, "word", vocab_size)  # a Counter's counts, in first-seen order
     stoi, unk = vocab.stoi, vocab.unk
-    writer = tc.Writer(key, tc.id_dtype(len(vocab)))
-    try:
+    with tc.Writer(key, tc.id_dtype(len(vocab))) as writer:
         for piece in _corpus_chunks(files, encoding, lines=True):
             writer.write(np.fromiter((stoi.get(t, unk) for t in split(piece)), dtype=np.int64))
-    except BaseException:
-        writer.abort()
-        raise
-    return writer.commit(vocab.tokens, "word", {"characters": characters}, vocab.specials)
+        return writer.commit(vocab.tokens, "word", {"characters": characters}, vocab.specials)
