@@ -127,7 +127,8 @@ def run_bench(model: str = "2x256", rounds: int = 3, steps: int = 20, chars: int
     tmp = tempfile.TemporaryDirectory(prefix="gen-bench-")
     folder = Path(tmp.name)
     trainer = Trainer(net, ids[: len(ids) * 9 // 10], ids[-1000:],
-                      # The text defaults' step: AdamW with weight decay 0.3, then the weight average.
+                      # The text defaults' step: no dropout (the model's default), AdamW with
+                      # weight decay 0.3, then the weight average.
                       TrainConfig(steps=10**9, seq_len=seq, batch_size=batch, precision=precision,
                                   weight_decay=0.3, average=0.999),
                       folder, {}, device)

@@ -34,13 +34,14 @@ def train(
     layers: int = typer.Option(2, help="Stacked recurrent layers."),
     hidden: Optional[int] = typer.Option(None, help="Hidden units per layer (default 384 for text, 256 for music)."),
     embed_dim: int = typer.Option(256, help="Embedding size (ignored with --one-hot)."),
-    dropout: Optional[float] = typer.Option(None, help="Dropout on the input, between layers and before the head (default 0.1 for text, 0.3 for music: small corpora overfit)."),
+    dropout: Optional[float] = typer.Option(None, help="Dropout on the input, between layers and before the head (default 0 for text, 0.3 for music: small corpora overfit)."),
     vocab_size: int = typer.Option(10000, help="Word level: keep this many words, the rest become <unk>."),
     seq_len: int = typer.Option(64, help="Window length for truncated backpropagation through time."),
     batch_size: int = typer.Option(32, help="Parallel streams through the corpus."),
     lr: float = typer.Option(3e-3, help="Peak learning rate (AdamW)."),
-    schedule: str = typer.Option("cosine", help="cosine (warm-up then decay), constant, or step (char-rnn: x0.97 per epoch after 10)."),
+    schedule: str = typer.Option("cosine", help="cosine (warm-up, then down to a tenth), linear (warm-up, then straight down to zero), constant, or step (char-rnn: x0.97 per epoch after 10)."),
     weight_decay: Optional[float] = typer.Option(None, help="AdamW weight decay on weight matrices (default 0.3 for text, 0.01 for music)."),
+    beta2: float = typer.Option(0.999, help="AdamW's second-moment decay (nanoGPT's small-batch recipes use 0.99)."),
     clip: float = typer.Option(1.0, help="Clip the global gradient norm to this (0: off)."),
     average: Optional[float] = typer.Option(None, help="Evaluate and save an exponential moving average of the weights with this decay (0.999: about the last 1000 steps); 0: off (default 0.999 for text, off for music)."),
     steps: Optional[int] = typer.Option(None, help="Train this many steps."),
@@ -68,6 +69,8 @@ def train(
             raise GenError(f"--{name} must be at least 1")
     if weight_decay is not None and weight_decay < 0:
         raise GenError("--weight-decay must be at least 0")
+    if not 0 < beta2 < 1:
+        raise GenError("--beta2 must be in (0, 1)")
     if average is not None and not 0 <= average < 1:
         raise GenError("--average must be in [0, 1)")
     if eval_tokens < 0:
@@ -94,7 +97,7 @@ def train(
         model=dict(cell=cell, layers=layers, hidden=hidden, embed_dim=embed_dim, dropout=dropout,
                    one_hot=one_hot),
         train=dict(steps=steps, epochs=epochs, minutes=minutes, seq_len=seq_len,
-                   batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay,
+                   batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay, beta2=beta2,
                    clip=clip, average=average, eval_every=eval_every, patience=patience, rng_seed=rng_seed,
                    precision=precision, val_frac=val_frac, eval_tokens=eval_tokens or None),
         music={"transpose": transpose} if transpose else {}))

@@ -87,7 +87,8 @@ def test_garbage_meta_json(gen, tmp_path):
     (["--dropout", "1.5"], "--dropout must be in [0, 1)"),
     (["--val-frac", "1.0", "--steps", "1"], "--val-frac must be at least 0 and below 1"),
     (["--hidden", "0"], "--hidden must be at least 1"),
-    (["--schedule", "linear"], "unknown --schedule 'linear'"),
+    (["--schedule", "exponential"], "unknown --schedule 'exponential'"),
+    (["--beta2", "1.0"], "--beta2 must be in (0, 1)"),
 ])
 def test_nonsensical_training_options(gen, small_text, tmp_path, args, message):
     r = gen("train", small_text, "-o", tmp_path / "r", *args)

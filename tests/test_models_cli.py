@@ -77,3 +77,21 @@ def test_schedule_choice_is_recorded(gen, small_text, tmp_path):
     assert gen("train", small_text, "--schedule", "step", "--steps", "2", "-o", run,
                *TINY_MODEL).code == 0
     assert json.loads((run / "meta.json").read_text())["train"]["schedule"] == "step"
+
+
+def test_text_and_music_get_their_own_dropout_and_beta2_reaches_the_optimizer(gen, small_text,
+                                                                              tmp_path):
+    """Text trains without dropout by default (README A/B), ABC keeps 0.3; --beta2 is recorded
+    and is the beta2 the optimizer in last.pt ran with."""
+    abc = tmp_path / "t.abc"
+    abc.write_text("X:1\nT:a\nM:4/4\nL:1/8\nK:D\n|:defg abag|fedc d4:|\n\n"
+                   "X:2\nT:b\nM:6/8\nL:1/8\nK:G\n|:GAB cBA|GFG A3:|\n")
+    for corpus, dropout, beta2 in ((small_text, 0.0, ()), (abc, 0.3, ("--beta2", "0.99"))):
+        run = tmp_path / corpus.stem
+        assert gen("train", corpus, "--steps", "2", "-o", run, "-q", "--hidden", "8",
+                   "--embed-dim", "8", "--layers", "1", *beta2).code == 0
+        meta = json.loads((run / "meta.json").read_text())
+        want = float(beta2[1]) if beta2 else 0.999
+        assert meta["model"]["dropout"] == dropout and meta["train"]["beta2"] == want
+        groups = ckpt.load_tensors(run / "last.pt")["optimizer"]["param_groups"]
+        assert all(g["betas"][1] == want for g in groups)
