@@ -97,8 +97,8 @@ def train(
         model=dict(cell=cell, layers=layers, hidden=hidden, embed_dim=embed_dim, dropout=dropout,
                    one_hot=one_hot),
         train=dict(steps=steps, epochs=epochs, minutes=minutes, seq_len=seq_len,
-                   batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay, beta2=beta2,
-                   clip=clip, average=average, eval_every=eval_every, patience=patience, rng_seed=rng_seed,
+                   batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay,
+                   beta2=beta2, clip=clip, average=average, eval_every=eval_every, patience=patience, rng_seed=rng_seed,
                    precision=precision, val_frac=val_frac, eval_tokens=eval_tokens or None),
         music={"transpose": transpose} if transpose else {}))
 

@@ -24,12 +24,11 @@ def learning_rate(name: str, base_lr: float, progress: float, epoch: float = 0.0
         return base_lr * (progress / warmup * 0.9 + 0.1)
     if name == "constant":
         return base_lr
+    t = (progress - warmup) / max(1e-9, 1 - warmup)  # share of the decay done
     if name == "linear":
         # Straight down to zero, the shape some recent work prefers for a fixed budget; on
         # tinyshakespeare in 5 minutes it measured level with the cosine (README "Figures").
-        t = (progress - warmup) / max(1e-9, 1 - warmup)
         return base_lr * (1 - t)
     if name == "cosine":
-        t = (progress - warmup) / max(1e-9, 1 - warmup)
         return base_lr * (min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * t)))
     raise ValueError(f"unknown schedule {name!r}")

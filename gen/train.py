@@ -45,8 +45,8 @@ class TrainConfig:
     warmup: float = 0.02
     min_lr_frac: float = 0.1
     weight_decay: float = 0.01
-    # Adam's second-moment decay. 0.999 (torch's default) is what runs made before it was an
-    # option used, so an old run resumes as it was.
+    # Adam's second-moment decay. 0.999 is torch's default, which every run made before this
+    # option existed used: a resumed old run (whose meta has no beta2) keeps it.
     beta2: float = 0.999
     clip: float = 1.0
     eval_every: int | None = 500
