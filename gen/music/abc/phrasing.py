@@ -139,7 +139,7 @@ class Phrasing:
         length = st.sec_bars + n
         if tok not in SECTION_BARS:
             return length < self.longest
-        return length == 0 or length in self.lengths
+        return length in self.lengths or length == 0 and st.pos == 0  # ":| |:" closes nothing
 
     def end_share(self, st: TuneState) -> float | None:
         """The probability the tune should end here (None: leave it to the model)."""

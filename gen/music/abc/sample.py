@@ -15,7 +15,8 @@ import torch
 
 from gen.console import log, warn
 from gen.errors import GenError
-from gen.music.abc.grammar import TuneState
+from gen.music.abc.chords import is_chord
+from gen.music.abc.grammar import TuneState, lone_pickup, tuplet_ratio
 from gen.music.abc.pitch import ends_on_tonic
 from gen.music.abc.phrasing import Phrasing, is_numbered, position_after_bar
 from gen.music.abc.seed import Plan, make_plan
@@ -90,9 +91,13 @@ class Grammar:
             if not st.fits(1) or want not in (None, 1):
                 return ok
         pitches = self.pitch
-        if st.tied:  # a tie must be followed by the same note
-            same = st.tied.lstrip("^_=")  # same letter and octave; accidental may be restated
-            pitches = [i for i in self.pitch if self.names[i].lstrip("^_=") == same]
+        if st.tied:  # a tie lands on the same note: letter, octave and sounding pitch
+            same = st.tied.lstrip("^_=")
+            pitches = [i for i in self.pitch if self.names[i].lstrip("^_=") == same
+                       and st.sounding(self.names[i]) == st.tied_midi]
+        if is_chord(st.last):  # a chord symbol sounds with the note that follows it
+            room = st.can_start_note(self.values)
+            return (pitches if room else []) + ([] if st.tied else self._tuplets(st))
         if st.broken_next != 1:
             return ok + (pitches if st.can_start_note(self.values) else [])
         if st.can_start_note(self.values):
@@ -103,7 +108,7 @@ class Grammar:
                if st.bar_allowed(t) and not (t == ":|" and st.ending == 2)
                and (phrasing is None or phrasing.bar_ok(st, t))]
         at_bar = st.last in BARS
-        if at_bar:
+        if at_bar and not st.tied:
             ok += self.header["K"]
             # An ending [1 opens at a bar line; [2 follows the :| that closes [1 (abc2midi
             # otherwise "assumes a repeat").
@@ -115,17 +120,28 @@ class Grammar:
                     and not st.repeat_open and (phrasing is None or phrasing.end_ok(st)):
                 ok.append(self.end)
         note_placed = is_pitch(st.last) and st.last != "z" or is_length(st.last)
-        if note_placed and st.last_pitch != "z":
+        if note_placed and st.last_pitch != "z" and self._tie_ok(st, phrasing):
             ok += self.ties
+        if note_placed and st.last_pitch != "z":
             if not st.tuplet_left and st.limit() - st.pos >= st.note_len * st.unit * st.mult:
                 ok += self.broken
-        if not st.tuplet_left:
-            from gen.music.abc.grammar import tuplet_ratio
-
-            room = st.limit() - st.pos
-            ok += [i for i, p in self.tuplets
-                   if room >= tuplet_ratio(p, st.meter, st.meter_tok) * p * self.min_length * st.unit]
+        if not st.tuplet_left and not st.tied:
+            ok += self._tuplets(st)
         return ok
+
+    def _tuplets(self, st: TuneState) -> list[int]:
+        room = st.limit() - st.pos
+        return [i for i, p in self.tuplets
+                if room >= tuplet_ratio(p, st.meter, st.meter_tok) * p * self.min_length * st.unit]
+
+    def _tie_ok(self, st: TuneState, phrasing) -> bool:
+        """A tie only where the held note can go on: later in this bar, or over a plain bar line
+        into the next bar of the same section (not over a section's end, a repeat or an ending)."""
+        if st.tuplet_left or st.broken_next != 1:
+            return False
+        if st.pos < st.limit():
+            return st.can_start_note(self.values)
+        return st.bar_allowed("|") and (phrasing is None or phrasing.bar_ok(st, "|"))
 
 
 class TuneRule(Rule):
@@ -227,6 +243,10 @@ class TuneRule(Rule):
                 continue
             tok = self.vocab.tokens[tid]
             tok = "|" if is_numbered(tok) else tok  # the model's numbered bar lines are plain ABC
+            if tok == END and lone_pickup(self.states[i]):
+                # The tune ends after a pickup bar: that pickup would belong to a section that
+                # never comes, so the tune ends with the section before it.
+                del self.out[i][self.states[i].section_end_tok:]
             self.out[i].append(tok)
             self.states[i].advance(tok)
             self.ended[i] = tok == END

@@ -125,9 +125,15 @@ def pick_tonic(tokens: list[str], keys: dict, rng) -> str | None:
     return rng.choices(list(same_mode), weights=list(same_mode.values()))[0]
 
 
+def blank_line_after(texts: list[str]) -> str:
+    """The tunes one after another, each followed by a blank line, the last one too: readers
+    such as the MIT lab's take the text between blank lines as one tune."""
+    return "".join(t.rstrip("\n") + "\n\n" for t in texts)
+
+
 def write_output(texts: list[str], req) -> None:
     """Tunes to stdout, or to ``-o``: .abc (all tunes), .mid / .musicxml (one file per tune)."""
-    text = "\n".join(texts)
+    text = blank_line_after(texts)
     if req.output is None:
         write_out(text)
         return

@@ -91,7 +91,7 @@ def tunes_of(tokens: list[str]) -> list[list[str]]:
 def write_tokens(tokens: list[str]) -> str:
     if START not in tokens:
         return write_body(list(tokens))
-    return "\n".join(write_tune(t, i) for i, t in enumerate(tunes_of(tokens), 1))
+    return "".join(write_tune(t, i) + "\n" for i, t in enumerate(tunes_of(tokens), 1))
 
 
 def parse_abc(text: str):
