@@ -109,7 +109,7 @@ def sample(
     seed: Optional[str] = typer.Option(None, "--seed", "-s", help="Text (or ABC, or notes) the output starts with; '\\n' means a newline."),
     seed_file: Optional[Path] = typer.Option(None, help="Read the seed from a file (text, .abc, .mid...)."),
     length: Optional[int] = typer.Option(None, "--length", "-n", help="Tokens to generate (text default 500)."),
-    bars: Optional[int] = typer.Option(None, help="Music: stop after this many bars."),
+    bars: Optional[int] = typer.Option(None, help="Music: ABC runs: bars in each section; note runs: stop after this many bars."),
     temperature: float = typer.Option(0.8, "--temperature", "-t", help="Below 1: safer; above 1: wilder."),
     top_k: Optional[int] = typer.Option(None, help="Sample only among the k most likely tokens."),
     top_p: Optional[float] = typer.Option(None, help="Sample only among the most likely tokens holding this much probability."),
@@ -118,6 +118,8 @@ def sample(
     rng_seed: Optional[int] = typer.Option(None, help="Random seed; the same seed gives the same output."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout (.txt, .abc, .mid, .musicxml)."),
     key: Optional[str] = typer.Option(None, help="Music: key to write tunes in (e.g. D, Gm, Ador)."),
+    meter: Optional[str] = typer.Option(None, help="ABC: meter of every tune (e.g. 6/8, 3/4); one the corpus has."),
+    sections: Optional[int] = typer.Option(None, help="ABC: exactly this many sections per tune."),
     bpm: Optional[float] = typer.Option(None, help="Music: tempo of written MIDI."),
     instrument: Optional[str] = typer.Option(None, help="Music: General MIDI instrument name for written MIDI (e.g. violin)."),
     free: bool = typer.Option(False, "--free", help="Music: switch off the constraints that keep ABC well formed."),
@@ -130,7 +132,8 @@ def sample(
 
     run(SampleRequest(checkpoint, seed, seed_file, length, bars, temperature, top_k, top_p,
                       num_samples, stop, rng_seed, output, device, quiet,
-                      music=dict(key=key, bpm=bpm, instrument=instrument, free=free),
+                      music=dict(key=key, bpm=bpm, instrument=instrument, free=free, meter=meter,
+                                 sections=sections),
                       precision=precision))
 
 

@@ -27,7 +27,7 @@ class SampleRequest:
     output: Path | None
     device: str
     quiet: bool
-    music: dict  # options for music runs (key, bpm, instrument, free...)
+    music: dict  # options for music runs (key, meter, sections, bpm, instrument, free...)
     precision: str = "auto"  # the stepper's dtype (gen.sample.step_dtype)
 
 
@@ -60,6 +60,10 @@ def run(req: SampleRequest) -> None:
         if not req.quiet:
             log(f"rng seed {req.rng_seed} (pass --rng-seed {req.rng_seed} to repeat this sample)")
     kind = loaded.meta["corpus"]["kind"]
+    music = req.music or {}
+    asked = [f"--{k}" for k in ("meter", "sections") if music.get(k) is not None]
+    if asked and (kind != "abc" or loaded.vocab.level != "abc"):
+        raise GenError(f"{' and '.join(asked)} need a run trained on ABC tunes at --level abc")
     if kind != "text":
         from importlib import import_module
 

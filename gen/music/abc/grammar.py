@@ -49,6 +49,7 @@ class TuneState:
         self.unit = Fraction(1, 8)
         self.key: dict[str, int] = {}
         self.min_length = min_length  # shortest length token (in units) the sampler may use
+        self.values = [Fraction(1)]   # note lengths (units) the sampler may write, set by its grammar
         self.pos = Fraction(0)        # time since the bar line, whole notes, pending note included
         self.before = Fraction(0)     # pos before the pending note
         self.pending = False          # a pitch was just placed; a length token may follow
@@ -231,8 +232,19 @@ class TuneState:
             return False
         tuplet_after = self.tuplet_left if tuplet_after is None else tuplet_after
         if tuplet_after:
-            return left >= tuplet_after * grid * self.ratio
+            return self.tuplet_fills(left, tuplet_after, self.ratio)
         return (left / grid).denominator == 1
+
+    def tuplet_fills(self, left: Fraction, notes: int, ratio: Fraction) -> bool:
+        """Can ``notes`` more tuplet notes (all of one length, at ``ratio``) leave the bar a
+        remainder later notes can fill? (Only "enough room" let ``(3ce2c`` strand a third of an
+        eighth that no note fits.)"""
+        grid = self.min_length * self.unit
+        for v in self.values:
+            rest = left - notes * v * self.unit * ratio
+            if rest >= 0 and (rest / grid).denominator == 1:
+                return True
+        return False
 
     def limit(self) -> Fraction:
         """Length this bar must reach: the meter, or after a short bar closing a section the

@@ -19,6 +19,7 @@ from gen.music.abc.chords import is_chord
 from gen.music.abc.grammar import TuneState, lone_pickup, tuplet_ratio
 from gen.music.abc.pitch import ends_on_tonic
 from gen.music.abc.phrasing import Phrasing, is_numbered, position_after_bar
+from gen.music.abc.request import read_request
 from gen.music.abc.seed import Plan, make_plan
 from gen.sample import Rule
 from gen.music.abc.lexer import BARS, END, START, is_length, is_pitch, length_value
@@ -55,6 +56,7 @@ class Grammar:
         self.broken = pick(lambda t: t in (">", ">>", ">>>", "<", "<<", "<<<"))
         self.ties = pick(lambda t: t == "-")
         self.chords = pick(lambda t: t[:1] == '"')
+        self.key_changes = True  # mid-tune K: changes (off when a key was asked for)
         self.min_length = min(self.values)
 
     def bar_id(self, st: TuneState) -> int:
@@ -65,7 +67,9 @@ class Grammar:
         return self.numbers.get(k, self.plain if self.plain is not None else self.numbers[max(self.numbers)])
 
     def new_state(self) -> TuneState:
-        return TuneState(self.min_length)
+        st = TuneState(self.min_length)
+        st.values = self.values
+        return st
 
     def allowed(self, st: TuneState, form: bool = True) -> list[int]:
         """Token ids that may come next; ``form=False`` leaves section lengths free."""
@@ -78,6 +82,8 @@ class Grammar:
             return self.header[st.phase]
         if st.phase == "start":
             return [self.start]
+        if phrasing is not None and phrasing.must_end(st) and st.last in BARS:
+            return [self.end]  # the sections asked for are all there
         if st.meter is None:  # free meter: nothing to count
             return [i for i in range(self.V) if i != self.start]
         ok: list[int] = []
@@ -108,7 +114,7 @@ class Grammar:
                if st.bar_allowed(t) and not (t == ":|" and st.ending == 2)
                and (phrasing is None or phrasing.bar_ok(st, t))]
         at_bar = st.last in BARS
-        if at_bar and not st.tied:
+        if at_bar and not st.tied and self.key_changes:
             ok += self.header["K"]
             # An ending [1 opens at a bar line; [2 follows the :| that closes [1 (abc2midi
             # otherwise "assumes a repeat").
@@ -132,7 +138,7 @@ class Grammar:
     def _tuplets(self, st: TuneState) -> list[int]:
         room = st.limit() - st.pos
         return [i for i, p in self.tuplets
-                if room >= tuplet_ratio(p, st.meter, st.meter_tok) * p * self.min_length * st.unit]
+                if st.tuplet_fills(room, p, tuplet_ratio(p, st.meter, st.meter_tok))]
 
     def _tie_ok(self, st: TuneState, phrasing) -> bool:
         """A tie only where the held note can go on: later in this bar, or over a plain bar line
@@ -176,14 +182,16 @@ class TuneRule(Rule):
             elif planned is not None:
                 force_ids[i] = grammar.bar_id(st) if planned == "|" else vocab.stoi[planned]
             elif (len(out) >= self.max_tokens or self.bars is not None and st.nbars >= self.bars) \
-                    and st.last in BARS:
+                    and st.last in BARS and (self.free or grammar.end in grammar.allowed(st)):
+                force_ids[i] = grammar.end  # long enough: end at the first place the form allows
+            elif len(out) >= self.max_tokens + 400:  # the form never let it end: cut it short
+                ends = st.section_end_tok if st.sections else 0
+                cut = ends - 1 if ends > 4 else \
+                    max((k for k, t in enumerate(out) if t in BARS), default=len(out) - 1)
+                self.out[i] = out = out[: cut + 1]
                 force_ids[i] = grammar.end
-                if (st.ending == 1 or st.repeat_open) and ":|" in vocab.stoi:
+                if (st.ending == 1 or st.repeat_open) and ":|" in vocab.stoi and out[-1] in BARS:
                     out[-1] = ":|"  # an open repeat or first ending must close (abc2midi)
-            elif len(out) >= self.max_tokens + 200:  # never closed its bar: cut at the last bar line
-                cut = max((k for k, t in enumerate(out) if t in BARS), default=len(out) - 1)
-                self.out[i] = out[: cut + 1]
-                force_ids[i] = grammar.end
             else:
                 allowed = self.everything if self.free and st.phase == "body" else grammar.allowed(st)
                 if not allowed and grammar.phrasing is not None:
@@ -258,21 +266,25 @@ class TuneRule(Rule):
 
 def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng_seed: int,
              free: bool = False, max_tokens: int = 1000, bars: int | None = None,
-             typical: float | None = None, precision: str = "auto"):
+             typical: float | None = None, precision: str = "auto", request=None):
     """Token lists of ``num`` tunes (each from ``<s>`` to ``</s>``) and how many dead ends the
     constraints had to open up (the count of steps drawn with no constraint).
 
     ``typical`` (the corpus's median tune length): past 1.25 times that, the end-of-tune token,
     where allowed, gets a bonus growing with the length, so that a tune that lost its way ends at
-    the next section end instead of running on to ``max_tokens``."""
+    the next section end instead of running on to ``max_tokens``. ``request``: a
+    `gen.music.abc.request.TuneRequest` whose sections and bars per section the form keeps to."""
     from gen.sample import generate as run_loop
 
     vocab = loaded.vocab
     stats = loaded.meta["corpus"].get("stats", {})
-    grammar = Grammar(vocab.tokens, stats.get("header_keys"), None if free else Phrasing(stats))
+    phrasing = None if free else Phrasing(stats, getattr(request, "sections", None),
+                                          getattr(request, "bars", None))
+    grammar = Grammar(vocab.tokens, stats.get("header_keys"), phrasing)
+    grammar.key_changes = not getattr(request, "key", None)
     rule = TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical, temperature)
-    # Every stream ends by then: the plan, max_tokens, 200 more to close a bar, the end token.
-    longest = len(plan.tokens) + max_tokens + 202
+    # Every stream ends by then: the plan, max_tokens, 400 more to reach an end, the end token.
+    longest = len(plan.tokens) + max_tokens + 402
     for _ in run_loop(loaded.model, loaded.warmup_ids or [grammar.end], longest, num, temperature,
                       top_k, top_p, rng_seed, rule=rule, precision=precision):
         pass
@@ -291,13 +303,20 @@ def sample(loaded, req) -> None:
         raise GenError("this run's vocabulary has no end-of-tune token; retrain it with this gen")
     if req.stop:
         warn("--stop is ignored for ABC: every tune stops at its own end")
-    plan = make_plan(loaded, req)
+    request = read_request(loaded, req)
+    plan = make_plan(loaded, req, request.meter)
     # A tune that never ends on its own is closed at a bar line after 4x the corpus median.
-    median = loaded.meta["corpus"].get("stats", {}).get("median_tune_tokens") or 150
+    stats = loaded.meta["corpus"].get("stats", {})
+    median = stats.get("median_tune_tokens") or 150
     cap = int(max(300, 4 * median))
+    if request.form:
+        # Room for the bars asked for: about 3x the corpus's tokens per bar, for every bar.
+        sections = request.sections or Phrasing(stats).min_sections
+        per_section = request.bars or Phrasing(stats).longest
+        cap = max(cap, int(3 * median / 16 * sections * per_section))
     tunes, repairs = generate(loaded, plan, req.num_samples, req.temperature, req.top_k, req.top_p,
                               req.rng_seed, bool(req.music.get("free")), req.length or cap,
-                              req.bars, median, req.precision)
+                              None, None if request.sections else median, req.precision, request)
     if repairs and not req.quiet:
         log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")
     write_output(finish_tunes(tunes, plan, req), req)
