@@ -61,8 +61,15 @@ def summary(root: Path, name: str) -> dict:
             "best_val_bits": d["best_val_bits"], "best_step": d["best_step"],
             "stopped": d["stopped"], "created": d["created"],
             "trained": (run / ckpt.BEST).exists() or (run / ckpt.LAST).exists(),
+            "meters": [t[2:] for t in meters(run)],  # ABC runs: what the request form offers
             "curve": [{"step": r.get("step"), "train": r.get("train_loss"), "val": r.get("val_loss")}
                       for r in rows]}
+
+
+def meters(run: Path) -> list[str]:
+    """M: tokens the run's tunes start in (ABC runs trained with this count; else none)."""
+    stats = ckpt.read_meta(run).get("corpus", {}).get("stats", {})
+    return list(stats.get("meters") or {})
 
 
 def version(root: Path) -> float:
