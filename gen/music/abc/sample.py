@@ -129,7 +129,10 @@ class Grammar:
         if note_placed and st.last_pitch != "z" and self._tie_ok(st, phrasing):
             ok += self.ties
         if note_placed and st.last_pitch != "z":
-            if not st.tuplet_left and st.limit() - st.pos >= st.note_len * st.unit * st.mult:
+            # Not after a tuplet's note or the second note of a broken pair (st.mult != 1):
+            # abc2midi "Cannot apply broken rhythm. Notes not equal durations".
+            if not st.tuplet_left and st.mult == 1 and \
+                    st.limit() - st.pos >= st.note_len * st.unit * st.mult:
                 ok += self.broken
         if not st.tuplet_left and not st.tied:
             ok += self._tuplets(st)
