@@ -73,7 +73,8 @@ def read_tune(text: str) -> dict:
         elif seen_k:
             body.append(line.split("%")[0])
     meter_text = head.get("M", "4/4")
-    meter = Fraction(1) if meter_text in ("C", "C|") else Fraction(meter_text)
+    meter = Fraction(1) if meter_text in ("C", "C|") else None if meter_text == "none" \
+        else Fraction(meter_text)
     unit = Fraction(head.get("L", "1/8"))
     bars: list[tuple[Fraction, str, int]] = []  # (length, closing bar line, ending number)
     pos, tuplet, ratio, broken, ending = Fraction(0), 0, Fraction(1), None, 0
@@ -124,12 +125,12 @@ def read_tune(text: str) -> dict:
             "bar_lengths": [b[0] for b in bars]}
 
 
-def sections_of(bars: list[tuple[Fraction, str, int]], meter: Fraction) -> list[int]:
+def sections_of(bars: list[tuple[Fraction, str, int]], meter: Fraction | None) -> list[int]:
     """Bars per section: a short first bar (pickup) counts 0, a short bar completing the short bar
     before it counts 0, any other bar 1; bars of a second (third...) ending are not counted."""
     out, count, first, carry, first_end, second = [], 0, True, Fraction(0), 0, 0
     for length, bar, ending in bars:
-        full = length >= meter
+        full = meter is None or length >= meter  # free meter (M:none): every bar counts
         counts = 1 if full else 0 if first or (carry and carry + length == meter) else 1
         carry = length if not full and counts else Fraction(0)
         first = False if length > 0 else first

@@ -102,3 +102,14 @@ def test_every_tune_ends_with_a_blank_line(capsys, tmp_path):
     from gen.music.abc.write import write_tokens
 
     assert write_tokens(["<s>", "M:4/4", "L:1/8", "K:Cmaj", "C", "8", "|]", "</s>"]).endswith("|]\n\n")
+
+
+def test_a_tune_cut_short_never_ends_on_a_tie():
+    """A tune the form never lets end is cut at a bar line, never at one a tie holds over."""
+    v = vocab()
+    rule = TuneRule(v, Grammar(v.tokens), Plan(["<s>"]), 1, max_tokens=0)
+    tune = HEAD + ["d", "3", "A", "3", "|"] * 90 + ["d", "3", "A", "2", "c", "-", "|"]
+    for t in tune:
+        rule.advance([v.stoi[t]])
+    assert rule.forced() == [v.stoi["</s>"]]
+    assert rule.out[0][-2:] == ["3", "|"] and len(rule.out[0]) == len(tune) - 7

@@ -189,8 +189,9 @@ class TuneRule(Rule):
                 force_ids[i] = grammar.end  # long enough: end at the first place the form allows
             elif len(out) >= self.max_tokens + 400:  # the form never let it end: cut it short
                 ends = st.section_end_tok if st.sections else 0
-                cut = ends - 1 if ends > 4 else \
-                    max((k for k, t in enumerate(out) if t in BARS), default=len(out) - 1)
+                cut = ends - 1 if ends > 4 else max(  # a bar line no tie holds over
+                    (k for k, t in enumerate(out) if t in BARS and out[k - 1] != "-"),
+                    default=len(out) - 1)
                 self.out[i] = out = out[: cut + 1]
                 force_ids[i] = grammar.end
                 if (st.ending == 1 or st.repeat_open) and ":|" in vocab.stoi and out[-1] in BARS:
