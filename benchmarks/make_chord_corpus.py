@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gen.music.abc.corpus import read_tunes  # noqa: E402
 from gen.music.abc.grammar import walk  # noqa: E402
-from gen.music.abc.lexer import (BARS, END, LETTERS, SECTION_BARS, START, AbcError,  # noqa: E402
+from gen.music.abc.lexer import (BARS, END, LETTERS, NATURAL, SECTION_BARS, AbcError,  # noqa: E402
                                  is_length, is_pitch, length_token, length_value, lex_tune,
                                  meter_length)
-from gen.music.chords import chord_tones, name_chord  # noqa: E402
+from gen.music.abc.chords import chord_tones  # noqa: E402
 from gen.music.music21_corpus import corpus_root  # noqa: E402
 from gen.music.profile import notes, tonic_pc  # noqa: E402
 
@@ -68,6 +68,12 @@ iii, vii. In 4/4 the bar is split into two half-bar chords when a note starts at
 two halves' best chords cover at least a quarter of the bar more melody than the bar's best
 chord. Short bars of at most half the meter (pickups) get no chord. Tunes that already have chord
 symbols keep theirs and get none added."""
+
+
+def name_chord(root_letter: str, root_pc: int, quality: str) -> str:
+    """``name_chord('F', 6, 'm')`` → ``F#m``: the root spelled on its letter."""
+    alter = (root_pc - NATURAL[root_letter] + 6) % 12 - 6
+    return root_letter + {0: "", 1: "#", -1: "b"}.get(alter, "") + quality
 
 
 def scale_chords(key: str) -> list[tuple[str, frozenset[int], bool]]:
@@ -222,7 +228,7 @@ def build() -> tuple[list[str], Counter]:
         stats[f"{collection} {'/'.join(sorted(meters))} {'/'.join(sorted(units))}"] = len(chosen)
         for tokens, title, source in chosen:
             unit = draw_unit
-            if any(t.startswith('"') and chord_tones(t) is not None for t in tokens):
+            if any(t.startswith('"') and chord_tones(t) for t in tokens):
                 stats["kept their own chords"] += 1
             else:
                 tokens = harmonise(tokens)

@@ -11,7 +11,6 @@ from fractions import Fraction
 import pytest
 
 from gen.music.abc.lexer import lex_tune
-from gen.music.chords import chord_tones
 from gen.music.compare import compare
 from gen.music.profile import (ends_with_pickup, js_distance, layout, merged, notes, profile,
                                tune_counts)
@@ -25,14 +24,6 @@ JIG = "X:2\nT:Jig\nM:6/8\nL:1/8\nK:D\n|:A|dAF dAF|GBd gfe|dAF dAF|[1GEF D2:|[2GE
 LONE_PICKUP = "X:3\nT:Lone pickup\nM:6/8\nL:1/8\nK:D\nA|dAF dAF|GBd gfe|dAF dAF|GEF D2:|d|\n"
 DOUBLE = "X:4\nT:Reel\nM:4/4\nL:1/8\nK:G\n|:GABc dedB|GABc d4::gfga bgag|gfed B4:|\n"
 LONG_BAR = "X:5\nT:Long bar\nM:6/8\nL:1/8\nK:D\ndAF dAF|GBd gfe a|dAF D3|]\n"
-
-
-def test_chord_symbols_name_their_tones():
-    assert chord_tones('"G7"') == {7, 11, 2, 5}
-    assert chord_tones("Am") == {9, 0, 4}
-    assert chord_tones("F#m7/E") == {6, 9, 1, 4}
-    assert chord_tones('"Bb"') == {10, 2, 5}
-    assert chord_tones("^Segno") is None and chord_tones("4") is None
 
 
 def test_chord_tone_share_by_hand():

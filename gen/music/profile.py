@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from gen.music.abc.lexer import BARS, END, is_pitch
+from gen.music.abc.chords import chord_tones
+from gen.music.abc.lexer import BARS, END, NATURAL, is_pitch
 from gen.music.abc.pitch import pitches
-from gen.music.chords import chord_tones, pitch_class
 
 INTERVAL_CLIP = 12  # leaps beyond an octave are counted as an octave
 
@@ -95,7 +95,7 @@ def beat(meter: str | None) -> Fraction:
 
 def tonic_pc(key: str) -> int:
     tonic = key[2:-3]
-    return pitch_class(tonic[0], tonic[1:])
+    return (NATURAL[tonic[0]] + {"#": 1, "b": -1}.get(tonic[1:], 0)) % 12
 
 
 def tune_counts(tokens: list[str]) -> dict:
@@ -108,8 +108,8 @@ def tune_counts(tokens: list[str]) -> dict:
             continue
         if n.key:
             degrees[(n.pitch - tonic_pc(n.key)) % 12] += float(n.dur)
-        tones = chord_tones(n.chord) if n.chord else None
-        if tones is not None:
+        tones = chord_tones(n.chord) if n.chord else set()
+        if tones:
             chord_all += n.dur
             chord_in += n.dur if n.pitch % 12 in tones else 0
     sounding = [n for n in merged(items) if n.pitch is not None]
@@ -119,7 +119,7 @@ def tune_counts(tokens: list[str]) -> dict:
         lengths[str(n.dur / beat(n.meter))] += 1
     return {"degrees": degrees, "intervals": intervals, "lengths": lengths,
             "chord_in": chord_in, "chord_all": chord_all,
-            "has_chords": any(t.startswith('"') and chord_tones(t) is not None for t in tokens)}
+            "has_chords": any(t.startswith('"') and chord_tones(t) for t in tokens)}
 
 
 def layout(tokens: list[str]) -> str:
