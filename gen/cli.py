@@ -222,7 +222,7 @@ def check(
     file: Path = typer.Argument(..., help="ABC file of one or more tunes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     no_music21: bool = typer.Option(False, "--no-music21", help="Skip music21's reading (faster)."),
-    against: Optional[Path] = typer.Option(None, "--against", help="An ABC corpus (e.g. the one the model learned from): its form figures side by side with the tunes'."),
+    against: Optional[Path] = typer.Option(None, "--against", help="An ABC corpus (e.g. the one the model learned from): form, scale degrees, intervals, note lengths, chord tones, bar-line layouts and abc2midi's verdict beside the tunes', with the corpus's two halves as the reference."),
 ):
     """Is each tune valid ABC (music21 reads it, bars match the meter, abc2midi's verdict), and
     what form has it: sections and their bars, repeats, ending on the tonic. Exits 1 when any

@@ -56,7 +56,7 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True,
           against: Path | None = None) -> int:
     """Print the per-tune report; return the exit code (0 when every tune passes)."""
     from gen.music.check import check_text
-    from gen.music.form import forms, summarise
+    from gen.music.form import summarise, tune_form
 
     if path.suffix.lower() in (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn"):
         return _check_score(path, as_json)
@@ -64,10 +64,13 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True,
     if not result["tunes"]:
         raise GenError(f"{path} holds no ABC tunes (no line starts with X:)")
     if against is not None:
-        corpus = forms(_read_abc(against))
-        if not corpus:
-            raise GenError(f"{against} holds no ABC tunes (no line starts with X:)")
-        result["against"] = {"file": str(against), "form": summarise(corpus)}
+        from gen.music.abc.lexer import split_tunes
+        from gen.music.compare import compare, read_corpus
+
+        corpus = read_corpus(str(against))
+        result["against"] = {"file": str(against),
+                             "form": summarise([tune_form(tokens) for _, tokens in corpus]),
+                             **compare(split_tunes(_read_abc(path)), corpus)}
     if as_json:
         write_out(json.dumps(result, indent=1) + "\n")
     else:
@@ -97,6 +100,10 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True,
             log("abc2midi not installed (Debian package abcmidi): its check was skipped")
         write_out("total: " + "; ".join(parts) + "\n")
         write_out(_form_table(path, t["form"], against, result.get("against", {}).get("form")))
+        if against is not None:
+            from gen.music.compare import table
+
+            write_out("\n" + table(result["against"], path.name, against.name))
     return 0 if result["totals"]["ok"] == result["totals"]["tunes"] else 1
 
 
