@@ -61,6 +61,7 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ):
     """Train a model on CORPUS and save it to a run folder."""
+    # `gen.train` (gen/api.py) calls this function with the same options; it returns the folder.
     from gen.commands.train import TrainRequest, run
 
     for name, value in (("layers", layers), ("hidden", hidden), ("embed-dim", embed_dim),
@@ -91,7 +92,7 @@ def train(
         raise GenError(f"unknown --cell {cell!r}; choose {', '.join(CELLS)}")
     if schedule not in SCHEDULES:
         raise GenError(f"unknown --schedule {schedule!r}; choose {', '.join(SCHEDULES)}")
-    run(TrainRequest(
+    return run(TrainRequest(
         corpus=corpus, out=out, kind=kind, level=level, encoding=encoding, device=device,
         resume=resume, init_from=init_from, quiet=quiet, vocab_size=vocab_size,
         model=dict(cell=cell, layers=layers, hidden=hidden, embed_dim=embed_dim, dropout=dropout,
@@ -266,7 +267,7 @@ def bench(
 
 @app.command()
 def studio(
-    runs: Path = typer.Option(Path("checkpoints"), "--runs", help="Folder of run folders to show."),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="Folder of run folders to show (default: checkpoints/, or the models that come with gen while it has no run)."),
     port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on; anything but this machine gets a warning."),
     open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),

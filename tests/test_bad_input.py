@@ -67,7 +67,7 @@ def test_weights_that_do_not_match_the_config(gen, tiny_run, tmp_path):
     meta = json.loads((tiny_run / "meta.json").read_text())
     meta["model"]["hidden"] = 64
     (run / "meta.json").write_text(json.dumps(meta))
-    (run / "best.pt").write_bytes((tiny_run / "best.pt").read_bytes())
+    (run / "model.safetensors").write_bytes((tiny_run / "model.safetensors").read_bytes())
     r = gen("sample", "-c", run)
     assert one_clear_line(r) and "does not match" in r.err
 
@@ -138,7 +138,7 @@ def test_kill_9_at_any_moment_leaves_loadable_checkpoints(tmp_path):
         out = tmp_path / f"run{i}"
         # Tiny model, evaluation every 20 steps: checkpoints are being written most of the time.
         p = _start_training(out, "--hidden", "16", "--embed-dim", "8", "--layers", "1")
-        _wait_for(out / "best.pt")
+        _wait_for(out / "model.safetensors")
         time.sleep(rng.uniform(0, 1.5))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=30)

@@ -10,12 +10,18 @@ from pathlib import Path
 from gen.console import log, write_out
 from gen.errors import GenError
 
-REPO_CORPORA = Path(__file__).resolve().parents[2] / "corpora"
 
 
 def list_corpora(as_json: bool = False) -> None:
+    from gen.resources import corpora_dir
+
     rows = []
-    folders = [REPO_CORPORA] + ([Path("corpora")] if Path("corpora").resolve() != REPO_CORPORA else [])
+    # gen's own corpora (inside the installed package, or the repository's corpora/), and a
+    # corpora/ folder in the working directory if that is another one.
+    bundled = corpora_dir()
+    folders = [bundled] if bundled is not None else []
+    if not bundled or Path("corpora").resolve() != bundled.resolve():
+        folders.append(Path("corpora"))
     for folder in folders:
         for p in sorted(folder.glob("*")) if folder.is_dir() else []:
             if p.suffix.lower() == ".abc":

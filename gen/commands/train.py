@@ -76,11 +76,12 @@ def _prepare(spec: str, kind: str, level: str | None, encoding: str, vocab_size:
     return corpus if corpus is not None else build()
 
 
-def run(req: TrainRequest) -> None:
+def run(req: TrainRequest) -> Path:
+    """Train as the request says; the run folder."""
     from gen import distributed as dist
 
     try:
-        _run(req)
+        run_dir = _run(req)
         dist.barrier()  # no rank leaves (closing its sockets) while another still reads from it
     except GenError:
         raise
@@ -95,9 +96,10 @@ def run(req: TrainRequest) -> None:
 
         runfolder.release_all()
         dist.teardown()
+    return run_dir
 
 
-def _run(req: TrainRequest) -> None:
+def _run(req: TrainRequest) -> Path:
     import torch
 
     from gen import distributed as dist
@@ -108,7 +110,7 @@ def _run(req: TrainRequest) -> None:
     from gen.model import RNNLM, ModelConfig
     from gen.progress import TrainDisplay
     from gen.tokenize import vocab_from_json
-    from gen.train import Trainer, TrainConfig
+    from gen.trainer import Trainer, TrainConfig
 
     device = dist.setup(pick_device(req.device))
     if not dist.is_main():
@@ -118,6 +120,8 @@ def _run(req: TrainRequest) -> None:
         run_dir = _claim(ckpt.resolve_run(req.resume), None)
         meta = ckpt.read_meta(run_dir)
         resume_payload = ckpt.load_tensors(run_dir / ckpt.LAST)
+        if dist.is_main():
+            ckpt.upgrade(run_dir, meta)  # a format-1 run goes on in format 2
         cfg = TrainConfig.from_json({**meta["train"], **_budget(req.train)})
         source = req.corpus or meta["corpus"]["source"]
         vocab = vocab_from_json(meta["vocab"])
@@ -231,6 +235,7 @@ def _run(req: TrainRequest) -> None:
             else "n/a (no validation split)"
         log(f"done: {state.step} steps, {state.tokens:,} tokens in {time.perf_counter() - t0:.0f}s; "
             f"best validation {shown}; saved {run_dir}")
+    return run_dir
 
 
 def _budget(train: dict) -> dict:

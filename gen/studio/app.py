@@ -65,7 +65,7 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
             from gen import checkpoint as ckpt
             import gen.sample  # noqa: F401
 
-            models.get(ckpt.find_latest(runs_root).resolve())
+            models.get(ckpt.find_latest(runs_root, bundled=False).resolve())
         except Exception:  # no runs yet, or a broken one: the page will say so when asked
             pass
 

@@ -297,12 +297,18 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
 
 def sample(loaded, req) -> None:
     """`gen sample` for a run trained on ABC: complete tunes to stdout or to a file."""
-    from gen.music.abc.char import sample_chars
-    from gen.music.abc.seed import finish_tunes, write_output
+    from gen.music.abc.seed import write_output
+
+    write_output(tunes(loaded, req), req)
+
+
+def tunes(loaded, req) -> list[str]:
+    """The ABC text of every tune `gen sample` writes (the Python API returns these)."""
+    from gen.music.abc.char import char_tunes
+    from gen.music.abc.seed import finish_tunes
 
     if loaded.vocab.level == "char":
-        sample_chars(loaded, req)
-        return
+        return char_tunes(loaded, req)
     if END not in loaded.vocab.stoi:
         raise GenError("this run's vocabulary has no end-of-tune token; retrain it with this gen")
     if req.stop:
@@ -323,4 +329,4 @@ def sample(loaded, req) -> None:
                               None, None if request.sections else median, req.precision, request)
     if repairs and not req.quiet:
         log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")
-    write_output(finish_tunes(tunes, plan, req), req)
+    return finish_tunes(tunes, plan, req)

@@ -58,7 +58,7 @@ class TrainConfig:
     # (always the same ones, so curves compare), not all of it: its cost must not grow with the
     # corpus. None: the whole split.
     eval_tokens: int | None = 1_000_000
-    # Decay of the weight average that evaluation and best.pt use (gen/averaging.py); 0: off.
+    # Decay of the weight average that evaluation and model.safetensors use (gen/averaging.py); 0: off.
     average: float = 0.0
 
     def to_json(self) -> dict:
@@ -230,7 +230,7 @@ class Trainer:
                 setattr(self.state, k, v)  # in place: fit() holds this object
             return {}
         st = self.state
-        # Scored and saved as best.pt: the weight average where there is one, else the weights.
+        # Scored and saved as model.safetensors: the weight average where there is one, else the weights.
         with self.average.applied() if self.average is not None else nullcontext():
             val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) \
                 if len(self.val_ids) > 1 else (math.nan, 0)
@@ -238,14 +238,12 @@ class Trainer:
             improved = not math.isnan(val) and val < st.best_val
             if improved:
                 st.best_val, st.best_step, st.bad_evals = val, st.step, 0
-                ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
-                                                         "step": st.step, "val_loss": val})
+                ckpt.save_weights(self.run / ckpt.MODEL, self.model.state_dict(), st.step, val)
             elif not math.isnan(val):
                 st.bad_evals += 1
             if math.isnan(val) and st.step > 0:
                 # No validation split: the latest weights are the best we know of.
-                ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
-                                                         "step": st.step, "val_loss": None})
+                ckpt.save_weights(self.run / ckpt.MODEL, self.model.state_dict(), st.step, None)
         self.save_last()
         row = {"step": st.step, "tokens": st.tokens, "train_loss": st.train_loss,
                "val_loss": None if math.isnan(val) else val,
@@ -308,7 +306,7 @@ class Trainer:
                 self.save_last()
             raise
         if st.stopped.startswith("the loss became"):
-            self.save_last()  # weights from before the blow-up; best.pt is untouched
+            self.save_last()  # weights from before the blow-up; model.safetensors is untouched
             return st
         self.evaluate()
         return st
