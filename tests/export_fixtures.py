@@ -67,9 +67,9 @@ def variant(loaded, cell: str, one_hot: bool = False, layers: int = 2, hidden: i
     cfg = ModelConfig(vocab_size=len(loaded.vocab), cell=cell, layers=layers, hidden=hidden,
                       embed_dim=12, one_hot=one_hot)
     model = RNNLM(cfg).eval()
-    with torch.no_grad():  # larger than the init so the gates leave their linear range
-        for p in model.parameters():
-            p.mul_(3.0)
+    with torch.no_grad():  # larger than the init so the gates leave their linear range (the
+        for p in model.parameters():  # IRNN's identity recurrence would blow up if scaled)
+            p.mul_(1.0 if cell == "irnn" else 3.0)
     twin = copy.copy(loaded)
     twin.meta = {**loaded.meta, "model": cfg.to_json()}
     twin.model = model

@@ -147,20 +147,24 @@
     return null;
   }
 
-  // Repeats: |: ... :| plays twice; [1 is skipped on the second time round, [2 on the first.
+  // Repeats: |: ... :| plays twice (from the start if no |: opened it); an ending [1 is
+  // skipped on the second time round, and [2 follows it.
   function unfold(events) {
     const out = [];
     let start = 0, pass = 1, i = 0, skipping = false, guard = 0;
     while (i < events.length && guard++ < 100000) {
       const e = events[i];
-      if (e.ending) skipping = e.ending !== pass;
+      if (e.ending === 1) skipping = pass === 2;
+      if (e.ending === 2) { skipping = false; pass = 1; start = i + 1; }
       if (e.bar) {
-        if (e.bar.endsWith(":") && !e.bar.startsWith(":")) { start = i + 1; pass = 1; }
-        if (e.bar.startsWith(":") && pass === 1 && !skipping) {
-          pass = 2; i = start; skipping = false; continue;
+        if (e.bar.startsWith(":")) {
+          if (pass === 1 && !skipping) { pass = 2; i = start; continue; }
+          skipping = false;
+          const next = events[i + 1];
+          if (!(next && next.ending === 2)) { pass = 1; start = i + 1; }
+        } else if (e.bar.endsWith(":") || e.bar === "||" || e.bar === "|]") {
+          pass = 1; skipping = false; start = i + 1;
         }
-        if (e.bar.startsWith(":")) { pass = 1; skipping = false; if (e.bar.endsWith(":")) start = i + 1; }
-        if (e.bar === "||" || e.bar === "|]") { pass = 1; skipping = false; start = i + 1; }
       }
       if (e.quarters !== undefined && !skipping) out.push({ midi: e.midi, quarters: e.quarters });
       i++;
