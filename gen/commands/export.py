@@ -17,6 +17,8 @@ def run(checkpoint: Path | None, to: str, out: Path, precision: str = "auto",
         raise GenError(f"unknown --to {to!r}; choose onnx or html")
     if out.exists() and out.is_dir():
         raise GenError(f"{out} is a folder; give a file name such as model.{target}")
+    if target == "onnx" and precision != "auto":
+        raise GenError("--precision applies to --to html; an ONNX file keeps the float32 weights")
     if target == "onnx":
         from gen.export.onnx import require_onnx
 
