@@ -16,6 +16,7 @@ setup(
     package_dir={"gen.corpora": "corpora", "gen.bundled": "checkpoints"},
     package_data={
         "gen.studio": ["static/*"],
+        "gen.export": ["page/*"],
         "gen.corpora": ["*.txt", "*.abc"],
         "gen.bundled": [f"{run}/{name}" for run in BUNDLED for name in RUN_FILES],
     },

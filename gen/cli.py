@@ -279,6 +279,20 @@ def studio(
     serve(runs, port, host, open_browser)
 
 
+
+@app.command()
+def export(
+    run: Path = typer.Argument(..., help="Run folder."),
+    out: Path = typer.Argument(..., help="File to write: model.onnx, or page.html."),
+    to: str = typer.Option(..., "--to", help="onnx: a graph for onnxruntime (needs pip install -e '.[export]'); html: one page that samples in a browser, offline."),
+    precision: str = typer.Option("auto", help="HTML weights: auto (the smallest of int8/float16 within 0.01 nats of fp32 on the run's validation text), int8, float16 or float32."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+):
+    """Write a run's model to a file that samples without gen: ONNX or a self-contained web page."""
+    from gen.commands.export import run as export_run
+
+    export_run(run, to, out, precision, quiet)
+
 def main() -> None:
     from gen.console import PipeClosed
 
