@@ -289,6 +289,18 @@ def main() -> None:
         if str(e):  # empty: another process (torchrun rank 0) says it
             error_line(str(e))
         sys.exit(getattr(e, "exit_code", 1))  # 128 + signum when training stopped on a signal
+    except OSError as e:
+        import errno
+
+        # The machine said no (full disk, read-only folder, quota, permissions) somewhere a
+        # command does not say it in its own words: one line naming the file, not a traceback.
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                           errno.EIO) or not e.filename:
+            raise
+        from gen.console import error_line
+
+        error_line(f"{e.filename}: {e.strerror}")
+        sys.exit(1)
     except PipeClosed:
         # The reader (`head`, a closed pager) went away: stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)

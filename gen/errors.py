@@ -17,9 +17,15 @@ class WriteError(GenError):
         self.path = path
         self.cause = cause if isinstance(cause, str) else (
             getattr(cause, "strerror", None) or str(cause) or type(cause).__name__)
-        name = str(path).rsplit("/", 1)[-1]
-        kept = ("the previous checkpoint is untouched" if name.endswith((".pt", ".safetensors"))
-                or name == "meta.json" else "nothing else was changed")
+        import os
+
+        name = os.path.basename(str(path))
+        if not os.path.exists(path):
+            kept = "nothing was written"
+        elif name.endswith((".pt", ".safetensors")) or name == "meta.json":
+            kept = "the previous checkpoint is untouched"
+        else:
+            kept = "the previous version is untouched"
         super().__init__(f"could not write {path}: {self.cause}; {kept}")
 
 
@@ -39,6 +45,8 @@ def os_error(e: BaseException | None) -> OSError | None:
     while e is not None and id(e) not in seen:
         if isinstance(e, OSError):
             return e
+        if isinstance(e, GenError):
+            return None  # already said in its own words
         seen.add(id(e))
-        e = e.__cause__ or e.__context__
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
     return None

@@ -247,7 +247,7 @@ def _fit(trainer, run_dir: Path):
         raise Stopped(f"{describe(signum)} at step {step()}; {saved}, {resume}"
                       if dist.is_main() else "", signum) from None
     except WriteError as e:
-        hint = f"; {resume} once it can be written" if run_dir.is_dir() else ""
+        hint = f"; {resume} once it can be written" if (run_dir / ckpt.LAST).exists() else ""
         raise GenError(f"{e}; training stopped at step {step()}{hint}") from None
     if trainer.stopped_by:
         raise Stopped(f"{state.stopped} at step {state.step}; state saved in "
