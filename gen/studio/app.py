@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -29,7 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gen.errors import GenError
-from gen.studio import inside, runs, sampling, scores
+from gen.studio import inside, memory, runs, sampling, scores
 from gen.studio.queue import Busy, Slots
 
 STATIC = Path(__file__).parent / "static"
@@ -45,6 +45,10 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
     models = runs.Models()
     acts = inside.Activations()
     slots = Slots(MAX_STREAMS, MAX_WAITING, WAIT_SECONDS)
+    # Sampling and model loads run on a few threads of their own, not Starlette's pool of 40:
+    # each thread that runs torch keeps its own allocator arena and buffers (gen.studio.memory).
+    memory.bound_allocator()
+    pool = memory.model_pool(MAX_STREAMS + 1)
     state: dict = {}
 
     @asynccontextmanager
@@ -112,7 +116,7 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
         t0 = time.perf_counter()
         body = await body_of(request)
         opts = sampling.parse_options(body)
-        model = await run_in_threadpool(model_for, body.get("run"))
+        model = await memory.run_in(pool, model_for, body.get("run"))
         kind = model.loaded.meta["corpus"]["kind"]
         start = {"type": "start", "run": body.get("run"), "kind": kind, "rng_seed": opts.rng_seed,
                  "num_samples": opts.num_samples, "seed": opts.seed,
@@ -131,7 +135,7 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
         work = None
         if not queued:
             try:
-                work = await run_in_threadpool(prepare)  # a bad seed is still a plain 400
+                work = await memory.run_in(pool, prepare)  # a bad seed is still a plain 400
             except BaseException:
                 slots.release()
                 raise
@@ -145,10 +149,10 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
                                       "running": MAX_STREAMS}) + "\n"
                     await slots.acquire()
                     held = True
-                    work = await run_in_threadpool(prepare)
+                    work = await memory.run_in(pool, prepare)
                 yield json.dumps(start) + "\n"
                 if kind == "text":
-                    async for pieces in iterate_in_threadpool(work):
+                    async for pieces in memory.iterate_in(pool, work):
                         yield json.dumps({"type": "tokens", "pieces": pieces}) + "\n"
                 else:
                     yield json.dumps(work) + "\n"
@@ -158,6 +162,8 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
             finally:
                 if held:
                     slots.release()
+                    work = None  # the sampler's buffers go now, then back to the system
+                    memory.trim()
 
         return StreamingResponse(stream(), media_type="application/x-ndjson",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -185,7 +191,7 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
 
     async def warm(request):
         body = await body_of(request)
-        await run_in_threadpool(model_for, body.get("run"))
+        await memory.run_in(pool, model_for, body.get("run"))
         return JSONResponse({"ready": body.get("run")})
 
     async def files(request):
