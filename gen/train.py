@@ -194,12 +194,16 @@ class Trainer:
         self._last_save = time.perf_counter()
         if not dist.is_main():
             return
-        if not self.run.is_dir():  # never re-create a folder someone removed: stop instead
-            raise WriteError(self.run / ckpt.LAST, "its run folder was deleted")
+        self._check_folder(ckpt.LAST)
         ckpt.save_tensors(self.run / ckpt.LAST, payload)
         self.meta["summary"] = self.summary()
         ckpt.write_json(self.run / ckpt.META, self.meta)
         self._last_save = time.perf_counter()
+
+    def _check_folder(self, name: str) -> None:
+        """Never re-create a run folder someone removed (atomic_write would): stop instead."""
+        if not self.run.is_dir():
+            raise WriteError(self.run / name, "its run folder was deleted")
 
     def summary(self) -> dict:
         s = asdict(self.state)
@@ -246,6 +250,7 @@ class Trainer:
                 setattr(self.state, k, v)  # in place: fit() holds this object
             return {}
         st = self.state
+        self._check_folder(ckpt.BEST)
         # Scored and saved as best.pt: the weight average where there is one, else the weights.
         with self.average.applied() if self.average is not None else nullcontext():
             val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) \
