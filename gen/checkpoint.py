@@ -38,13 +38,17 @@ os.umask(_UMASK)
 
 
 def atomic_write(path: Path, write) -> None:
-    """Call ``write(file_object)`` on a temp file beside ``path``, fsync, then rename over it."""
+    """Call ``write(file_object)`` on a temp file beside ``path``, fsync, then rename over it.
+    Any failure to write (full disk, read-only folder, quota) is one `WriteError` line naming the
+    file and the cause; the temp file is removed and whatever was at ``path`` is left as it was."""
+    from gen.errors import WriteError, os_error
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a checkpoint is an ordinary file
     except OSError as e:
-        raise GenError(f"could not write {path}: {e.strerror or e}") from None
+        raise WriteError(path, e) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -53,9 +57,9 @@ def atomic_write(path: Path, write) -> None:
         os.replace(tmp, path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise GenError(f"could not write {path}: {e.strerror or e}; "
-                           "the previous checkpoint is untouched") from None
+        # torch.save reports a failed write as its own RuntimeError, the OSError as its context.
+        if (cause := os_error(e)) is not None:
+            raise WriteError(path, cause) from None
         raise
 
 
@@ -103,8 +107,29 @@ def weights_file(run: Path) -> Path | None:
 
 
 def append_metrics(run: Path, row: dict) -> None:
-    with open(run / METRICS, "a") as f:
-        f.write(json.dumps(row) + "\n")
+    """One JSON line appended in a single write; a failed append is cut back off, so the file
+    never ends in half a line that the next append would run into."""
+    from gen.errors import WriteError
+
+    path = run / METRICS
+    data = (json.dumps(row) + "\n").encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as e:
+        raise WriteError(path, e) from None
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+        except OSError as e:
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                pass
+            raise WriteError(path, e) from None
+    finally:
+        os.close(fd)
 
 
 def read_metrics(run: Path) -> list[dict]:

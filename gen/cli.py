@@ -49,6 +49,7 @@ def train(
     minutes: Optional[float] = typer.Option(None, help="Wall-clock budget; the schedule is fitted to it (default 5 if no budget is given)."),
     val_frac: float = typer.Option(0.1, help="Hold out the last fraction of the corpus for validation."),
     eval_every: Optional[int] = typer.Option(None, help="Evaluate and save every N steps (default 500 for text, 250 for music)."),
+    save_every: float = typer.Option(1.0, help="Also save last.pt every this many minutes (what a kill -9 can lose); 0: only at evaluations. SIGTERM, SIGHUP and Ctrl-C save and stop at the next step."),
     patience: Optional[int] = typer.Option(None, help="Stop after N evaluations without a better validation loss."),
     eval_tokens: int = typer.Option(1_000_000, help="Evaluations during training score this many tokens from the start of the validation split (the same ones every time); 0: all of it."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
@@ -76,6 +77,8 @@ def train(
         raise GenError("--average must be in [0, 1)")
     if eval_tokens < 0:
         raise GenError("--eval-tokens must be 0 (all) or more")
+    if save_every < 0:
+        raise GenError("--save-every must be 0 (off) or more minutes")
     if dropout is not None and not 0 <= dropout < 1:
         raise GenError("--dropout must be in [0, 1)")
     if lr <= 0:
@@ -99,7 +102,7 @@ def train(
                    one_hot=one_hot),
         train=dict(steps=steps, epochs=epochs, minutes=minutes, seq_len=seq_len,
                    batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay,
-                   beta2=beta2, clip=clip, average=average, eval_every=eval_every, patience=patience, rng_seed=rng_seed,
+                   beta2=beta2, clip=clip, average=average, eval_every=eval_every, save_every=save_every or None, patience=patience, rng_seed=rng_seed,
                    precision=precision, val_frac=val_frac, eval_tokens=eval_tokens or None),
         music={"transpose": transpose} if transpose else {}))
 
@@ -301,7 +304,20 @@ def main() -> None:
     except GenError as e:
         from gen.console import error_line
 
-        error_line(str(e))
+        if str(e):  # empty: another process (torchrun rank 0) says it
+            error_line(str(e))
+        sys.exit(getattr(e, "exit_code", 1))  # 128 + signum when training stopped on a signal
+    except OSError as e:
+        import errno
+
+        # The machine said no (full disk, read-only folder, quota, permissions) somewhere a
+        # command does not say it in its own words: one line naming the file, not a traceback.
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                           errno.EIO) or not e.filename:
+            raise
+        from gen.console import error_line
+
+        error_line(f"{e.filename}: {e.strerror}")
         sys.exit(1)
     except PipeClosed:
         # The reader (`head`, a closed pager) went away: stop quietly, as Unix tools do.

@@ -30,7 +30,9 @@ from gen import distributed as dist
 from gen.data import Windows, as_long
 from gen.evaluate import autocast, mean_loss
 from gen.model import RNNLM, detach_hidden
+from gen.errors import WriteError
 from gen.schedule import learning_rate
+from gen.stopping import StopRequests, describe
 
 
 @dataclass
@@ -60,6 +62,9 @@ class TrainConfig:
     eval_tokens: int | None = 1_000_000
     # Decay of the weight average that evaluation and model.safetensors use (gen/averaging.py); 0: off.
     average: float = 0.0
+    # Minutes between saves of last.pt besides the evaluations' (gen/stopping.py has the
+    # signals): what a kill -9 or a power cut can lose. None or 0: only at evaluations.
+    save_every: float | None = 1.0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -102,6 +107,11 @@ class Trainer:
                            {"params": rest, "weight_decay": 0.0}], cfg.lr, cfg.beta2)
         self.state = TrainState()
         self.hidden = None
+        self.stop = StopRequests()  # installed while fit() runs
+        self.stopped_by = 0         # the signal fit() stopped on, if any
+        self._last_save = time.perf_counter()
+        self._flags: list[float] = []   # this rank's stop/save requests, all-reduced each step
+        self._agreed: list[float] = []
         self.streams = dist.my_streams(self.windows.batch_size)
         self.net = model  # what the step runs: the model, or its DDP wrapper across ranks
         if dist.world_size() > 1:
@@ -181,11 +191,19 @@ class Trainer:
 
     def save_last(self) -> None:
         payload = self._payload()
+        self._last_save = time.perf_counter()
         if not dist.is_main():
             return
+        self._check_folder(ckpt.LAST)
         ckpt.save_tensors(self.run / ckpt.LAST, payload)
         self.meta["summary"] = self.summary()
         ckpt.write_json(self.run / ckpt.META, self.meta)
+        self._last_save = time.perf_counter()
+
+    def _check_folder(self, name: str) -> None:
+        """Never re-create a run folder someone removed (atomic_write would): stop instead."""
+        if not self.run.is_dir():
+            raise WriteError(self.run / name, "its run folder was deleted")
 
     def summary(self) -> dict:
         s = asdict(self.state)
@@ -200,7 +218,9 @@ class Trainer:
         loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
         # The mean over all ranks: every rank then takes the same decision below (one skipping
         # backward alone would leave the others waiting in DDP's gradient all-reduce).
-        value = dist.sum_floats([loss.item()], self.device)[0] / dist.world_size()
+        # The stop and save requests ride along (gen/stopping.py): no collective of their own.
+        value, *self._agreed = dist.sum_floats([loss.item(), *self._flags], self.device)
+        value /= dist.world_size()
         if not math.isfinite(value):
             return value  # leave the weights as they were: last.pt must stay usable
         self.opt.zero_grad(set_to_none=True)
@@ -230,6 +250,7 @@ class Trainer:
                 setattr(self.state, k, v)  # in place: fit() holds this object
             return {}
         st = self.state
+        self._check_folder(ckpt.MODEL)
         # Scored and saved as model.safetensors: the weight average where there is one, else the weights.
         with self.average.applied() if self.average is not None else nullcontext():
             val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) \
@@ -261,13 +282,37 @@ class Trainer:
             self.state.elapsed = dist.sum_floats(
                 [self.state.elapsed if dist.is_main() else 0.0], self.device)[0]
 
+    def _requests(self) -> list[float]:
+        """This rank's [stop asked, rank 0's signal, save due (rank 0's clock)]."""
+        due = bool(self.cfg.save_every) and \
+            time.perf_counter() - self._last_save >= self.cfg.save_every * 60
+        main = dist.is_main()
+        return [float(bool(self.stop.signum)), float(self.stop.signum if main else 0),
+                float(due and main)]
+
+    def _decide(self) -> tuple[int, bool]:
+        """(signal to stop on or 0, save now?), the same on every rank. One process reads its
+        own flags afresh (a signal during the step stops at this boundary); ranks use the sums
+        all-reduced with the step's loss."""
+        if dist.world_size() == 1:
+            _, signum, due = self._requests()
+            return int(signum), bool(due)
+        asked, signum, due = self._agreed
+        return (int(signum) or self.stop.signum or 15) if asked else 0, due > 0
+
     def fit(self) -> TrainState:
-        """Train until the budget is spent, patience runs out, or Ctrl-C; always saves last.pt."""
+        """Train until the budget is spent, patience runs out, or a signal (Ctrl-C, SIGTERM,
+        SIGHUP: gen/stopping.py) asks to stop; always saves last.pt."""
+        with self.stop:
+            return self._fit()
+
+    def _fit(self) -> TrainState:
         cfg, st, model = self.cfg, self.state, self.model
         model.train()
         per_step = self.windows.batch_size * self.windows.seq_len
         smooth = None
         start = time.perf_counter() - st.elapsed
+        self._last_save = time.perf_counter()
         try:
             while not self.done():
                 x, y, new_epoch = self.windows.window(st.step)
@@ -278,6 +323,7 @@ class Trainer:
                                    st.step / self.windows.per_epoch, cfg.warmup, cfg.min_lr_frac)
                 for g in self.opt.param_groups:
                     g["lr"] = lr
+                self._flags = self._requests()
                 loss = self.train_step(x.to(self.device), y.to(self.device))
                 if not math.isfinite(loss):
                     st.stopped = (f"the loss became {loss} at step {st.step + 1}; "
@@ -292,6 +338,10 @@ class Trainer:
                 self.on_step({"step": st.step, "loss": smooth, "lr": lr, "elapsed": st.elapsed,
                               "tokens": st.tokens, "progress": self.progress(),
                               "total_steps": self.total_steps()})
+                signum, save_due = self._decide()
+                if signum:
+                    self.stopped_by, st.stopped = signum, describe(signum)
+                    break
                 if st.step % cfg.eval_every == 0 and not self.done():
                     self.evaluate()
                     self._clock(start)
@@ -299,12 +349,20 @@ class Trainer:
                         st.stopped = (f"early stop: no better validation loss in {cfg.patience} "
                                       "evaluations")
                         break
+                elif save_due:
+                    self.save_last()
         except KeyboardInterrupt:
+            # Raised by a second signal (stop now: the last written state stands), or by code
+            # that raises it directly (no handler: not the main thread).
             st.stopped = "interrupted"
             st.elapsed = time.perf_counter() - start
-            if dist.world_size() == 1:  # across ranks the last evaluation's checkpoint stands
+            if dist.world_size() == 1 and not self.stop.signum:
                 self.save_last()
             raise
+        if self.stopped_by:
+            st.elapsed = time.perf_counter() - start
+            self.save_last()  # every rank agreed on this step; rank 0 writes
+            return st
         if st.stopped.startswith("the loss became"):
             self.save_last()  # weights from before the blow-up; model.safetensors is untouched
             return st

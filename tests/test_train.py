@@ -48,7 +48,7 @@ def test_resume_after_ctrl_c_lands_on_the_same_curve(gen, small_text, tmp_path, 
 
     monkeypatch.setattr(TrainDisplay, "on_step", ctrl_c_at_25)
     r = gen("train", small_text, "-o", part, *common)
-    assert r.code == 1 and "interrupted at step 25" in r.err and "--resume" in r.err
+    assert r.code == 130 and "interrupted at step 25" in r.err and "--resume" in r.err
     assert "Traceback" not in r.err
     monkeypatch.setattr(TrainDisplay, "on_step", original)
 

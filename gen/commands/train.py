@@ -217,12 +217,7 @@ def _run(req: TrainRequest) -> Path:
     t0 = time.perf_counter()
     with TrainDisplay(req.quiet, unit=corpus.level) as display:
         trainer.on_step, trainer.on_eval = display.on_step, display.on_eval
-        try:
-            state = trainer.fit()
-        except KeyboardInterrupt:
-            saved = "state saved" if dist.world_size() == 1 else "last evaluation's state kept"
-            raise GenError(f"interrupted at step {trainer.state.step}; {saved}, continue with "
-                           f"`gen train --resume {run_dir}`") from None
+        state = _fit(trainer, run_dir)
     if state.stopped.startswith("the loss became"):
         raise GenError(f"{state.stopped}. Stopped; best checkpoint kept in {run_dir}")
     if state.stopped and dist.is_main():
@@ -236,6 +231,34 @@ def _run(req: TrainRequest) -> Path:
         log(f"done: {state.step} steps, {state.tokens:,} tokens in {time.perf_counter() - t0:.0f}s; "
             f"best validation {shown}; saved {run_dir}")
     return run_dir
+
+
+def _fit(trainer, run_dir: Path):
+    """trainer.fit(), with a stop on a signal or a failed write as one line (gen/stopping.py)."""
+    import signal
+
+    from gen import distributed as dist
+    from gen.errors import Stopped, WriteError
+    from gen.stopping import describe
+
+    step = lambda: trainer.state.step  # noqa: E731
+    resume = f"continue with `gen train --resume {run_dir}`"
+    try:
+        state = trainer.fit()
+    except KeyboardInterrupt:  # a second signal, or no handler (not the main thread)
+        signum = trainer.stop.signum or signal.SIGINT
+        saved = "the last state written is kept" if trainer.stop.signum or \
+            dist.world_size() > 1 else "state saved"
+        raise Stopped(f"{describe(signum)} at step {step()}; {saved}, {resume}"
+                      if dist.is_main() else "", signum) from None
+    except WriteError as e:
+        hint = f"; {resume} once it can be written" if (run_dir / ckpt.LAST).exists() else ""
+        raise GenError(f"{e}; training stopped at step {step()}{hint}") from None
+    if trainer.stopped_by:
+        raise Stopped(f"{state.stopped} at step {state.step}; state saved in "
+                      f"{run_dir / ckpt.LAST}, {resume}" if dist.is_main() else "",
+                      trainer.stopped_by)
+    return state
 
 
 def _budget(train: dict) -> dict:

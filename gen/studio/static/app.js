@@ -197,7 +197,10 @@ async function sample(ev) {
       while ((nl = buf.indexOf("\n")) >= 0) {
         const msg = JSON.parse(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
-        if (msg.type === "start") {
+        if (msg.type === "waiting") {
+          // Every sampling slot is taken: the server queued this request (gen/studio/queue.py).
+          $("#sample-status").textContent = `waiting for a free slot (${msg.running} samples running, ${msg.ahead} waiting)…`;
+        } else if (msg.type === "start") {
           $("#sample-rng").textContent = msg.rng_seed;
           $("#sample-command").textContent = msg.command;
           $("#sample-status").textContent = msg.kind === "text" ? "generating…" : `writing ${msg.num_samples} tune${msg.num_samples > 1 ? "s" : ""}…`;
