@@ -31,14 +31,14 @@ def train(
     level: Optional[str] = typer.Option(None, help="Tokens: char (text default), word, abc (ABC default) or notes."),
     cell: str = typer.Option("lstm", help="lstm: gated, best default; gru: fewer gates, similar; rnn: plain tanh Elman; irnn: ReLU RNN started at identity."),
     one_hot: bool = typer.Option(False, "--one-hot", help="Feed one-hot vectors instead of a learned embedding."),
-    layers: int = typer.Option(2, help="Stacked recurrent layers."),
-    hidden: Optional[int] = typer.Option(None, help="Hidden units per layer (default 384 for text, 256 for music)."),
-    embed_dim: int = typer.Option(256, help="Embedding size (ignored with --one-hot)."),
+    layers: Optional[int] = typer.Option(None, help="Stacked recurrent layers (default 2; with --minutes, the budget chooses: see docs)."),
+    hidden: Optional[int] = typer.Option(None, help="Hidden units per layer (default 384 for text, 256 for music; with --minutes, the budget chooses)."),
+    embed_dim: Optional[int] = typer.Option(None, help="Embedding size (default 256; ignored with --one-hot; with --minutes, the budget chooses)."),
     dropout: Optional[float] = typer.Option(None, help="Dropout on the input, between layers and before the head (default 0 for text, 0.3 for music: small corpora overfit)."),
     vocab_size: int = typer.Option(10000, help="Word level: keep this many words, the rest become <unk>."),
-    seq_len: int = typer.Option(64, help="Window length for truncated backpropagation through time."),
-    batch_size: int = typer.Option(32, help="Parallel streams through the corpus."),
-    lr: float = typer.Option(3e-3, help="Peak learning rate (AdamW)."),
+    seq_len: Optional[int] = typer.Option(None, help="Window length for truncated backpropagation through time (default 64; with --minutes, the budget chooses)."),
+    batch_size: Optional[int] = typer.Option(None, help="Parallel streams through the corpus (default 32; with --minutes, the budget chooses)."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate (AdamW; default 3e-3; with --minutes, the budget chooses)."),
     schedule: str = typer.Option("cosine", help="cosine (warm-up, then down to a tenth), linear (warm-up, then straight down to zero), constant, or step (char-rnn: x0.97 per epoch after 10)."),
     weight_decay: Optional[float] = typer.Option(None, help="AdamW weight decay on weight matrices (default 0.3 for text, 0.01 for music)."),
     beta2: float = typer.Option(0.999, help="AdamW's second-moment decay (nanoGPT's small-batch recipes use 0.99)."),
@@ -46,9 +46,9 @@ def train(
     average: Optional[float] = typer.Option(None, help="Evaluate and save an exponential moving average of the weights with this decay (0.999: about the last 1000 steps); 0: off (default 0.999 for text, off for music)."),
     steps: Optional[int] = typer.Option(None, help="Train this many steps."),
     epochs: Optional[float] = typer.Option(None, help="Train this many passes over the training text."),
-    minutes: Optional[float] = typer.Option(None, help="Wall-clock budget; the schedule is fitted to it (default 5 if no budget is given)."),
+    minutes: Optional[float] = typer.Option(None, help="Wall-clock budget from the command's start; the schedule is fitted to it, and the model and options you leave unset are chosen for it (default 5 minutes with fixed defaults if no budget is given)."),
     val_frac: float = typer.Option(0.1, help="Hold out the last fraction of the corpus for validation."),
-    eval_every: Optional[int] = typer.Option(None, help="Evaluate and save every N steps (default 500 for text, 250 for music)."),
+    eval_every: Optional[int] = typer.Option(None, help="Evaluate and save every N steps (default 500 for text, 250 for music; with --minutes, the budget chooses)."),
     save_every: float = typer.Option(1.0, help="Also save last.pt every this many minutes (what a kill -9 can lose); 0: only at evaluations. SIGTERM, SIGHUP and Ctrl-C save and stop at the next step."),
     patience: Optional[int] = typer.Option(None, help="Stop after N evaluations without a better validation loss."),
     eval_tokens: int = typer.Option(1_000_000, help="Evaluations during training score this many tokens from the start of the validation split (the same ones every time); 0: all of it."),
@@ -63,7 +63,10 @@ def train(
 ):
     """Train a model on CORPUS and save it to a run folder."""
     # `gen.train` (gen/api.py) calls this function with the same options; it returns the folder.
+    from gen.budget import command_start
     from gen.commands.train import TrainRequest, run
+
+    started = command_start()
 
     for name, value in (("layers", layers), ("hidden", hidden), ("embed-dim", embed_dim),
                         ("seq-len", seq_len), ("batch-size", batch_size), ("eval-every", eval_every)):
@@ -81,7 +84,7 @@ def train(
         raise GenError("--save-every must be 0 (off) or more minutes")
     if dropout is not None and not 0 <= dropout < 1:
         raise GenError("--dropout must be in [0, 1)")
-    if lr <= 0:
+    if lr is not None and lr <= 0:
         raise GenError("--lr must be above 0")
     for name, value in (("steps", steps), ("epochs", epochs), ("minutes", minutes)):
         if value is not None and value <= 0:
@@ -104,7 +107,7 @@ def train(
                    batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay,
                    beta2=beta2, clip=clip, average=average, eval_every=eval_every, save_every=save_every or None, patience=patience, rng_seed=rng_seed,
                    precision=precision, val_frac=val_frac, eval_tokens=eval_tokens or None),
-        music={"transpose": transpose} if transpose else {}))
+        music={"transpose": transpose} if transpose else {}, started=started))
 
 
 @app.command()

@@ -34,6 +34,12 @@ from gen.errors import WriteError
 from gen.schedule import learning_rate
 from gen.stopping import StopRequests, describe
 
+# A --minutes budget's estimate of the final evaluation before one was timed: scoring a token
+# (forward only, long windows) costs about this share of a training step's time per token on
+# a 2-core CPU in bf16 (benchmarks/first_minute.py), plus the checkpoint writes.
+EVAL_COST = 0.35
+SAVE_S = 0.3
+
 
 @dataclass
 class TrainConfig:
@@ -65,6 +71,9 @@ class TrainConfig:
     # Minutes between saves of last.pt besides the evaluations' (gen/stopping.py has the
     # signals): what a kill -9 or a power cut can lose. None or 0: only at evaluations.
     save_every: float | None = 1.0
+    # What a --minutes budget chose for the options left unset, and why (gen/budget.py); kept
+    # in meta.json so a resumed run shows the same.
+    budget_choice: dict | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -127,6 +136,10 @@ class Trainer:
             from gen.averaging import WeightAverage
 
             self.average = WeightAverage(model.parameters(), cfg.average)
+        # Where the time goes (meta.json "timings", benchmarks/first_minute.py). startup_s: the
+        # seconds before fit() that a --minutes budget counts (set by the caller).
+        self.startup_s = 0.0
+        self.eval_s, self.evals, self.last_eval_s = 0.0, 0, 0.0
 
     # -- schedule -------------------------------------------------------------------------------
     def total_steps(self) -> int | None:
@@ -140,7 +153,21 @@ class Trainer:
         total = self.total_steps()
         if total is not None:
             return self.state.step / total
-        return self.state.elapsed / (self.cfg.minutes * 60)
+        # The share of the budget's time for steps used so far: the time before the first step
+        # (start-up) and a reserve for the final evaluation count against the budget, not the
+        # schedule, which then runs its warm-up and decay over the steps alone.
+        budget = self.cfg.minutes * 60 - self.startup_s
+        return (self.state.elapsed - self.startup_s) / max(1e-9, budget - self._reserve())
+
+    def _reserve(self) -> float:
+        """Seconds a --minutes budget keeps for the final evaluation and its writes: as long as
+        the last evaluation took, or before any an estimate from the speed of the steps."""
+        if self.last_eval_s:
+            return self.last_eval_s
+        steps_s = self.state.elapsed - self.startup_s - self.eval_s
+        if not self.state.tokens or steps_s <= 0:
+            return 0.0
+        return EVAL_COST * len(self.val_ids) * steps_s / self.state.tokens + SAVE_S
 
     def done(self) -> bool:
         return self.progress() >= 1.0
@@ -242,6 +269,24 @@ class Trainer:
         return value
 
     def evaluate(self) -> dict:
+        t0 = time.perf_counter()
+        try:
+            return self._evaluate()
+        finally:
+            self.last_eval_s = time.perf_counter() - t0
+            self.eval_s += self.last_eval_s
+            self.evals += 1
+
+    def timings(self) -> dict:
+        """Seconds before the first step, in steps (with any periodic saves), in evaluations
+        (with their saves; the final one apart)."""
+        evals_during = self.eval_s - self.last_eval_s
+        return {"startup_s": round(self.startup_s, 2),
+                "steps_s": round(self.state.elapsed - self.startup_s - evals_during, 2),
+                "evals": self.evals, "eval_s": round(self.eval_s, 2),
+                "final_eval_s": round(self.last_eval_s, 2)}
+
+    def _evaluate(self) -> dict:
         if not dist.is_main():
             # Rank 0 scores and writes; the others hand over their streams' state and wait for
             # its verdict (best loss, patience), which every rank needs to stop at the same step.

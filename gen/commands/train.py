@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gen import budget as budgets
 from gen import checkpoint as ckpt
 from gen.console import err, log, warn
 from gen.errors import GenError
@@ -27,6 +28,9 @@ class TrainRequest:
     model: dict          # ModelConfig fields given on the command line
     train: dict          # TrainConfig fields given on the command line
     music: dict          # options only music corpora use
+    # time.perf_counter() when the command started (a --minutes budget counts from it,
+    # gen.budget.command_start); None: when run() is called.
+    started: float | None = None
 
 
 def _claim(resume: Path | None, base: Path | None) -> Path:
@@ -80,6 +84,8 @@ def run(req: TrainRequest) -> Path:
     """Train as the request says; the run folder."""
     from gen import distributed as dist
 
+    if req.started is None:
+        req.started = time.perf_counter()
     try:
         run_dir = _run(req)
         dist.barrier()  # no rank leaves (closing its sockets) while another still reads from it
@@ -132,30 +138,30 @@ def _run(req: TrainRequest) -> Path:
     else:
         if req.corpus is None:
             raise GenError("name a corpus to train on (a text file, .abc, a folder or music21:NAME)")
-        cfg = TrainConfig(**req.train)
-        if cfg.steps is None and cfg.epochs is None and cfg.minutes is None:
-            cfg.minutes = 5.0
         corpus = _prepare(req.corpus, req.kind, req.level, req.encoding, req.vocab_size, req.music)
         # Music collections are small (irish.abc: ~150k tokens), so a few minutes are dozens of
-        # epochs: regularise and evaluate more often so the best checkpoint is caught.
+        # epochs: regularise. Text trains without dropout: with weight decay and the weight
+        # average regularising, dropout 0.1 costs more in steps (it slows a step by about a
+        # tenth on this CPU) than it gains (README "Figures").
         music = corpus.kind != "text"
-        # Text: 2x384 beat 2x256 in the same 5 minutes on tinyshakespeare (README); music keeps
-        # 2x256, where its figures were made. Text trains without dropout: with weight decay and
-        # the weight average regularising, dropout 0.1 costs more in steps (it slows a step by
-        # about a tenth on this CPU) than it gains (README "Figures").
-        if req.model.get("hidden") is None:
-            req.model["hidden"] = 256 if music else 384
         if req.model.get("dropout") is None:
             req.model["dropout"] = 0.3 if music else 0.0
-        if cfg.eval_every is None:
-            cfg.eval_every = 250 if music else 500
         # Text: weight decay 0.3 and a weight average beat 0.01 without by 0.018-0.019 nats on
         # two seeds (README "Figures"); music keeps 0.01 and no average, where its figures were
         # made.
-        if cfg.weight_decay is None:
-            cfg.weight_decay = 0.01 if music else 0.3
-        if cfg.average is None:
-            cfg.average = 0.0 if music else 0.999
+        if req.train.get("weight_decay") is None:
+            req.train["weight_decay"] = 0.01 if music else 0.3
+        # With --minutes, the budget chooses the shape and schedule the user left unset
+        # (gen/budget.py); otherwise, and for what it leaves, gen's fixed defaults.
+        choice = budgets.fill(corpus.kind, corpus.level, req.train.get("minutes"), req.model,
+                             req.train, given_budget=req.train.get("minutes") is not None)
+        cfg = TrainConfig(**req.train)
+        if cfg.steps is None and cfg.epochs is None and cfg.minutes is None:
+            cfg.minutes = 5.0
+        if choice is not None:
+            cfg.budget_choice = choice.to_json()
+            if not req.quiet and dist.is_main():
+                log(budgets.describe(choice, req.model, req.train))
         vocab = corpus.vocab
         init = None
         if req.init_from is not None:
@@ -214,10 +220,17 @@ def _run(req: TrainRequest) -> Path:
                                         if dist.world_size() > 1 else ""))
     if dist.is_main():
         ckpt.write_json(run_dir / ckpt.META, meta)
+    if cfg.steps is None and cfg.epochs is None:
+        # The user's minutes are wall time from the command's start: what start-up took counts.
+        trainer.startup_s = time.perf_counter() - req.started
+        trainer.state.elapsed += trainer.startup_s
     t0 = time.perf_counter()
     with TrainDisplay(req.quiet, unit=corpus.level) as display:
         trainer.on_step, trainer.on_eval = display.on_step, display.on_eval
         state = _fit(trainer, run_dir)
+    if dist.is_main():
+        meta["timings"] = {**trainer.timings(), "total_s": round(time.perf_counter() - req.started, 2)}
+        ckpt.write_json(run_dir / ckpt.META, meta)
     if state.stopped.startswith("the loss became"):
         raise GenError(f"{state.stopped}. Stopped; best checkpoint kept in {run_dir}")
     if state.stopped and dist.is_main():

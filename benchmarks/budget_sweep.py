@@ -1,0 +1,119 @@
+"""The measurements behind gen/budget.py: for a budget, train each candidate shape with the real
+command (`gen train CORPUS --minutes M OPTIONS`) and score it with `gen eval` on the last 10%.
+
+    python benchmarks/budget_sweep.py --minutes 1 [--only NAME ...] [--seed 1337] \
+        [--wrap "flock /work/cpu.lock"] [--log results.jsonl]
+    python benchmarks/budget_sweep.py --minutes 1 --budget-choice   # gen's own choice, no options
+
+Each run is a separate process timed from its start (the user's minute is wall time from the
+command's start), so start-up, corpus preparation, evaluation and checkpoint writes count as they
+do for a user. ``--wrap`` prefixes each timed training (one run per lock hold); the scoring with
+`gen eval` is not timed and runs outside it. One JSON line per run goes to stdout and ``--log``:
+candidate, command, wall seconds, steps, tokens/s, in-training validation, `gen eval` result.
+"""
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# name -> options, per budget in minutes. The text candidates trade capacity (layers x hidden)
+# against tokens seen in the budget: on 2 cores in bf16 a 2x384 step costs about 2.5 times a
+# 2x256 step and 4-5 times a 2x128 step (benchmarks/train_speed.py), so in one minute a small
+# model sees several times the text. Smaller models take a higher learning rate.
+TEXT = {
+    1: {
+        "2x384": "--layers 2 --hidden 384 --embed-dim 256",
+        "2x256": "--layers 2 --hidden 256 --embed-dim 256 --lr 4e-3",
+        "2x256-lr6": "--layers 2 --hidden 256 --embed-dim 256 --lr 6e-3",
+        "2x256-B64T32": "--layers 2 --hidden 256 --embed-dim 256 --lr 5e-3 --batch-size 64 --seq-len 32",
+        "2x192": "--layers 2 --hidden 192 --embed-dim 128 --lr 5e-3",
+        "2x128": "--layers 2 --hidden 128 --embed-dim 128 --lr 6e-3",
+        "1x512": "--layers 1 --hidden 512 --embed-dim 256 --lr 4e-3",
+        "2x320": "--layers 2 --hidden 320 --embed-dim 256 --lr 4e-3",
+    },
+    2: {
+        "2x384": "--layers 2 --hidden 384 --embed-dim 256",
+        "2x256": "--layers 2 --hidden 256 --embed-dim 256 --lr 4e-3",
+        "2x320": "--layers 2 --hidden 320 --embed-dim 256 --lr 4e-3",
+    },
+    5: {
+        "2x384": "--layers 2 --hidden 384 --embed-dim 256",
+    },
+}
+MUSIC = {
+    2: {"2x256": "--layers 2 --hidden 256"},
+    8: {"2x256": "--layers 2 --hidden 256"},
+}
+
+
+def last_metrics(run: Path) -> dict:
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line]
+    return rows[-1] if rows else {}
+
+
+def one(corpus: str, minutes: float, name: str, options: str, seed: int, wrap: str,
+        val: Path, workdir: Path) -> dict:
+    run = workdir / f"{Path(corpus).stem}-{minutes:g}m-{name}-s{seed}"
+    cmd = [sys.executable, "-m", "gen", "train", corpus, "--minutes", f"{minutes:g}",
+           "--rng-seed", str(seed), "-o", str(run), "-q", *shlex.split(options)]
+    full = shlex.split(wrap) + cmd if wrap else cmd
+    t0 = time.perf_counter()
+    subprocess.run(full, check=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    meta = json.loads((run / "meta.json").read_text())
+    out = subprocess.run([sys.executable, "-m", "gen", "eval", str(val), "-c", str(run), "--json"],
+                         check=True, cwd=ROOT, capture_output=True, text=True).stdout
+    row = last_metrics(run)
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "corpus": corpus,
+            "minutes": minutes, "candidate": name, "seed": seed,
+            "command": "gen train " + " ".join(shlex.quote(c) for c in cmd[4:]),
+            "wall_s": round(wall, 1), "steps": meta["summary"]["step"],
+            "train_s": round(meta["summary"]["elapsed"], 1),
+            "tokens_per_s": round(row.get("tokens_per_sec", 0)),
+            "val_in_training": row.get("val_loss"),
+            "choice": meta["train"].get("budget_choice"),
+            "gen_eval": round(json.loads(out)["nats_per_token"], 4), "run": str(run)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", default="corpora/tinyshakespeare.txt")
+    ap.add_argument("--minutes", type=float, required=True)
+    ap.add_argument("--only", nargs="*", help="candidate names (default: all for the budget)")
+    ap.add_argument("--budget-choice", action="store_true",
+                    help="one run with no shape options: what gen chooses for the budget")
+    ap.add_argument("--seed", type=int, default=1337)
+    ap.add_argument("--wrap", default="", help='prefix for each timed run, e.g. "flock /work/cpu.lock"')
+    ap.add_argument("--workdir", default=None, help="where run folders go (default: a temp dir)")
+    ap.add_argument("--log", default=None, help="also append each JSON line to this file")
+    args = ap.parse_args()
+    music = not args.corpus.endswith(".txt")
+    table = (MUSIC if music else TEXT).get(int(args.minutes), {}) if not args.budget_choice else {}
+    cands = {"budget-choice": ""} if args.budget_choice else \
+        {k: v for k, v in table.items() if not args.only or k in args.only}
+    if not cands:
+        sys.exit(f"no candidates for {args.minutes:g} minutes; see TEXT / MUSIC in {__file__}")
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="budget-sweep-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    # The last 10% of the corpus, as the README scores every text figure.
+    text = Path(ROOT / args.corpus).read_text()
+    val = workdir / f"val-{Path(args.corpus).stem}.txt"
+    val.write_text(text[len(text) - len(text) // 10:])
+    for name, options in cands.items():
+        result = one(args.corpus, args.minutes, name, options, args.seed, args.wrap, val, workdir)
+        line = json.dumps(result)
+        print(line, flush=True)
+        if args.log:
+            with open(args.log, "a") as f:
+                f.write(line + "\n")
+
+
+if __name__ == "__main__":
+    main()
