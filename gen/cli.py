@@ -269,7 +269,7 @@ def studio(
     open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
 ):
     """A local web page: runs and their loss curves, sampling (scores and sound for music),
-    and a look inside the model. Needs `pip install 'gen[studio]'`."""
+    and a look inside the model."""
     from gen.commands.studio import run as serve
 
     serve(runs, port, host, open_browser)
