@@ -12,8 +12,8 @@ What is changed so that a line runs in seconds (and nothing else):
   lines that train on one run only in the slow suite.
 
 Each line runs in a folder of its own, a copy of a workspace that holds what the documentation's
-lines read: corpora/tinyshakespeare.txt (its first 60,000 characters), corpora/irish.abc (its
-first 60 tunes), my_text.txt and other.txt (text), tunes.abc (four corpus tunes that pass
+lines read: corpora/tinyshakespeare.txt (its first 60,000 characters), corpora/irish.abc (every 13th
+tune: 62 tunes, in all its meters), my_text.txt and other.txt (text), tunes.abc (four corpus tunes that pass
 `gen check`), checkpoints/tinyshakespeare (a tiny text run, the newest), checkpoints/irish (a
 tiny ABC run), checkpoints/bach (a tiny note-level run, built when a line needs it) and runs/ (the
 same runs). So a line's output (`> tunes.abc`, `-o checkpoints/mine`) never changes what another
@@ -55,6 +55,10 @@ class Line:
     @property
     def command(self) -> str:
         return self.argv[0] if self.argv else ""
+
+    def __str__(self) -> str:
+        """The line as a test id: the command without its comment."""
+        return shlex.join(["gen", *self.argv]) + (f" > {self.stdout_to}" if self.stdout_to else "")
 
 
 def parse(text: str) -> Line:
@@ -134,7 +138,7 @@ class Workspace:
         (root / "corpora").mkdir(parents=True)
         (root / "corpora" / "tinyshakespeare.txt").write_text(text[:60000])
         tunes = (ROOT / "corpora" / "irish.abc").read_text().split("\n\n")
-        (root / "corpora" / "irish.abc").write_text("\n\n".join(tunes[:60]) + "\n")
+        (root / "corpora" / "irish.abc").write_text("\n\n".join(tunes[::13]) + "\n")
         (root / "tunes.abc").write_text("\n\n".join(tunes[:4]) + "\n")
         (root / "my_text.txt").write_text(text[60000:90000])
         (root / "other.txt").write_text(text[-20000:])
