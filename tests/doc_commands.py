@@ -176,6 +176,16 @@ class Workspace:
         return dest
 
 
+_SHARED: list[Workspace] = []
+
+
+def shared_workspace(tmp_path_factory, tiny_run) -> Workspace:
+    """One workspace for every test module that runs documented lines (it costs a training run)."""
+    if not _SHARED:
+        _SHARED.append(Workspace(tmp_path_factory.mktemp("doc-ws") / "ws", tiny_run))
+    return _SHARED[0]
+
+
 # -- running a line -----------------------------------------------------------------------------
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from doc_commands import Workspace, adapt, parse, run_line
+from doc_commands import adapt, parse, run_line, shared_workspace
 
 
 def _help_texts() -> dict[str, str]:
@@ -56,7 +56,7 @@ def test_help_examples_are_shown_by_the_cli(gen):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, tiny_run):
-    return Workspace(tmp_path_factory.mktemp("help-ws") / "ws", tiny_run)
+    return shared_workspace(tmp_path_factory, tiny_run)
 
 
 @pytest.mark.parametrize("name,example", CASES)

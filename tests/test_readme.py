@@ -23,7 +23,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from doc_commands import Workspace, adapt, parse, run_line
+from doc_commands import adapt, parse, run_line, shared_workspace
 
 README = (ROOT / "README.md").read_text()
 FIGURES = ROOT / "docs" / "figures.md"
@@ -74,7 +74,7 @@ LINES = [pytest.param(ln, id=str(parse(ln)), marks=[pytest.mark.slow] if adapt(p
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, tiny_run):
-    return Workspace(tmp_path_factory.mktemp("readme-ws") / "ws", tiny_run)
+    return shared_workspace(tmp_path_factory, tiny_run)
 
 
 def _commands() -> set[str]:
