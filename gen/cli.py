@@ -23,7 +23,20 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 CKPT = typer.Option(None, "--checkpoint", "-c", help="Run folder (default: the latest under checkpoints/).")
 
 
-@app.command()
+def examples(*lines: str) -> str:
+    """A command's --help epilog: two or three example lines, as `git` and `llm` end theirs.
+
+    click re-wraps an epilog's paragraphs; the `\b` line before the examples keeps them one per
+    line, as written (tests/test_help_examples.py runs them).
+    """
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@app.command(epilog=examples(
+    "gen train corpora/tinyshakespeare.txt --minutes 5",
+    "gen train corpora/irish.abc --minutes 8 -o checkpoints/irish",
+    "gen train corpora/tinyshakespeare.txt --cell gru --hidden 512 --steps 2000",
+))
 def train(
     corpus: Optional[str] = typer.Argument(None, help="Text file, .abc file, folder of files, or music21:NAME."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default checkpoints/<corpus name>; never overwritten)."),
@@ -110,7 +123,11 @@ def train(
         music={"transpose": transpose} if transpose else {}, started=started))
 
 
-@app.command()
+@app.command(epilog=examples(
+    'gen sample --seed "ROMEO:" --length 300',
+    'gen sample --seed "KING" -N 4 --temperature 0.7 --rng-seed 7',
+    "gen sample -c checkpoints/irish --num-samples 10 -o tunes.abc",
+))
 def sample(
     checkpoint: Optional[Path] = CKPT,
     seed: Optional[str] = typer.Option(None, "--seed", "-s", help="Text (or ABC, or notes) the output starts with; '\\n' means a newline."),
@@ -144,7 +161,10 @@ def sample(
                       precision=precision))
 
 
-@app.command("eval")
+@app.command("eval", epilog=examples(
+    "gen eval corpora/tinyshakespeare.txt --json",
+    "gen eval corpora/tinyshakespeare.txt --context 256",
+))
 def eval_(
     file: str = typer.Argument(..., help="Text (or music) to score."),
     checkpoint: Optional[Path] = CKPT,
@@ -160,7 +180,11 @@ def eval_(
     evaluate_file(file, checkpoint, as_json, encoding, "cpu", context)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen info",
+    "gen info -c checkpoints/tinyshakespeare --json",
+    "gen info --plot",
+))
 def info(
     checkpoint: Optional[Path] = CKPT,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -172,7 +196,10 @@ def info(
     show(checkpoint, as_json, plot)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen compare checkpoints/*",
+    "gen compare checkpoints/* --json",
+))
 def compare(
     runs: List[Path] = typer.Argument(..., help="Run folders."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -183,7 +210,10 @@ def compare(
     table(runs, as_json)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen plot checkpoints/* -o loss.png",
+    "gen plot checkpoints/tinyshakespeare -o loss.svg",
+))
 def plot(
     runs: List[Path] = typer.Argument(..., help="Run folders."),
     output: Path = typer.Option(Path("loss.png"), "--output", "-o", help="Picture to write (.png, .svg, .pdf)."),
@@ -195,7 +225,11 @@ def plot(
     plot_png([ckpt.resolve_run(r) for r in runs], output)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen probe",
+    'gen probe --text "ROMEO: But soft, what light" --unit 3',
+    "gen probe --features --gradients --max-k 100",
+))
 def probe(
     checkpoint: Optional[Path] = CKPT,
     text: Optional[str] = typer.Option(None, "--text", help="Text to look at (default: a passage of the run's validation text)."),
@@ -216,7 +250,10 @@ def probe(
     run_probe(checkpoint, text, text_file, unit, features, gradients, max_k, top, as_json)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen corpora",
+    "gen corpora --json",
+))
 def corpora(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """List bundled corpora: the repository's corpora/ folder and music21's collections."""
     from gen.commands.music import list_corpora
@@ -224,7 +261,10 @@ def corpora(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     list_corpora(as_json)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen check tunes.abc",
+    "gen check tunes.abc --against corpora/irish.abc",
+))
 def check(
     file: Path = typer.Argument(..., help="ABC file of one or more tunes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -241,7 +281,11 @@ def check(
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen render tunes.abc --to mid",
+    "gen render tunes.abc --to svg -o score.svg",
+    "gen render tunes.abc --to wav",
+))
 def render(
     file: Path = typer.Argument(..., help="ABC file (or .mid for --to wav)."),
     to: str = typer.Option(..., "--to", help="wav (fluidsynth or timidity), mid (music21), svg or png (abcm2ps)."),
@@ -254,7 +298,10 @@ def render(
     run_render(file, to, output, quiet)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen bench",
+    "gen bench --model 2x384 --threads 1 --json",
+))
 def bench(
     model: str = typer.Option("2x256", help="Model shape LAYERSxHIDDEN (LSTM, embedding 256)."),
     rounds: int = typer.Option(3, help="Interleaved rounds; each figure is the median."),
@@ -271,7 +318,10 @@ def bench(
     run_bench(model, rounds, steps, chars, as_json, threads)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen studio",
+    "gen studio --runs checkpoints --port 9000 --open",
+))
 def studio(
     runs: Optional[Path] = typer.Option(None, "--runs", help="Folder of run folders to show (default: checkpoints/, or the models that come with gen while it has no run)."),
     port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
@@ -279,7 +329,7 @@ def studio(
     open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
 ):
     """A local web page: runs and their loss curves, sampling (scores and sound for music),
-    and a look inside the model. Needs `pip install 'gen[studio]'`."""
+    and a look inside the model."""
     from gen.commands.studio import run as serve
 
     serve(runs, port, host, open_browser)

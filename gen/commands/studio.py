@@ -32,8 +32,9 @@ def run(runs: Path | None, port: int, host: str, open_browser: bool) -> None:
         import starlette  # noqa: F401
         import uvicorn
     except ImportError:
-        raise GenError("gen studio needs its web packages: pip install 'gen[studio]' "
-                       "(starlette and uvicorn)") from None
+        # Both are dependencies of gen: only a damaged environment gets here.
+        raise GenError("starlette or uvicorn is missing from this Python environment; "
+                       "reinstall gen (pip install -e .)") from None
     if not 0 <= port <= 65535:
         raise GenError("--port must be between 0 and 65535")
     runs = runs_folder(runs)
