@@ -137,3 +137,8 @@ def test_a_corpus_without_section_bars_ends_its_one_section():
     assert [v.tokens[i] for i in torch.nonzero(rule.mask[0]).flatten().tolist()] == ["</s>"]
     scores = rule.scores(torch.zeros(1, len(v.tokens)))
     assert torch.isfinite(scores[0, v.stoi["</s>"]])
+
+
+def test_a_key_change_changes_the_key():
+    ok = allowed(HEAD + ["d", "3", "A", "3", "|"])
+    assert "K:Cmaj" in ok and "K:Dmaj" not in ok

@@ -117,7 +117,7 @@ class Grammar:
                and (phrasing is None or phrasing.bar_ok(st, t))]
         at_bar = st.last in BARS
         if at_bar and not st.tied and self.key_changes:
-            ok += self.header["K"]
+            ok += [i for i in self.header["K"] if self.names[i] != st.key_tok]  # not restated
             # An ending [1 opens at a bar line; [2 follows the :| that closes [1 (abc2midi
             # otherwise "assumes a repeat").
             ok += [i for i in self.endings
