@@ -113,3 +113,32 @@ def test_a_tune_cut_short_never_ends_on_a_tie():
         rule.advance([v.stoi[t]])
     assert rule.forced() == [v.stoi["</s>"]]
     assert rule.out[0][-2:] == ["3", "|"] and len(rule.out[0]) == len(tune) - 7
+
+
+def test_a_corpus_without_section_bars_ends_its_one_section():
+    """Essen writes no ||, |] or repeats: a tune is one section, closed by its end at a length the
+    corpus uses; where the end is the only token left it keeps its score (even off the tonic)."""
+    import torch
+
+    tokens = [t for t in VOCAB if t not in ("||", "|]", "|:", ":|", "[1", "[2")]
+    v = Vocab.build(tokens, "abc", specials=["<s>", "</s>"])
+    stats = {"section_bars": {"8": 50, "12": 30, "16": 28, "5": 3}, "sections_per_tune": {"1": 111},
+             "tonic_end": 0.9}
+    grammar = Grammar(v.tokens, phrasing=Phrasing(stats))
+    assert grammar.phrasing.lengths == [8, 12, 16] and grammar.phrasing.open_end
+    rule = TuneRule(v, grammar, Plan(["<s>"]), 1)
+    for t in HEAD + ["d", "3", "A", "3", "|"] * 7 + ["d", "3", "e", "3", "|"]:  # 8 bars, ends on e
+        rule.advance([v.stoi[t]])
+    assert rule.forced() == [None]
+    assert [v.tokens[i] for i in torch.nonzero(rule.mask[0]).flatten().tolist()] != ["</s>"]
+    for t in ["d", "3", "A", "3", "|"] * 7 + ["d", "3", "e", "3", "|"]:  # 16 bars: the longest
+        rule.advance([v.stoi[t]])
+    rule.forced()
+    assert [v.tokens[i] for i in torch.nonzero(rule.mask[0]).flatten().tolist()] == ["</s>"]
+    scores = rule.scores(torch.zeros(1, len(v.tokens)))
+    assert torch.isfinite(scores[0, v.stoi["</s>"]])
+
+
+def test_a_key_change_changes_the_key():
+    ok = allowed(HEAD + ["d", "3", "A", "3", "|"])
+    assert "K:Cmaj" in ok and "K:Dmaj" not in ok

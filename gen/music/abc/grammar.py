@@ -48,6 +48,7 @@ class TuneState:
         self.meter: Fraction | None = None
         self.unit = Fraction(1, 8)
         self.key: dict[str, int] = {}
+        self.key_tok = "K:Cmaj"
         self.min_length = min_length  # shortest length token (in units) the sampler may use
         self.values = [Fraction(1)]   # note lengths (units) the sampler may write, set by its grammar
         self.pos = Fraction(0)        # time since the bar line, whole notes, pending note included
@@ -109,7 +110,7 @@ class TuneState:
             self.unit = Fraction(tok[2:])
             self.phase = "K" if self.phase in ("M", "L") else self.phase
         elif tok.startswith("K:"):
-            self.key, self.bar_acc = key_signature(tok), {}
+            self.key, self.bar_acc, self.key_tok = key_signature(tok), {}, tok
             self.phase = "body"
         elif is_pitch(tok):
             self.pending = False

@@ -104,7 +104,11 @@ class Phrasing:
         lengths = {int(k): n for k, n in (stats.get("section_bars") or {}).items() if int(k) > 0}
         per_tune = {int(k): n for k, n in (stats.get("sections_per_tune") or {}).items()}
         total = sum(lengths.values())
-        self.lengths = sorted(k for k, n in lengths.items() if n >= COMMON * total) or [8]
+        # Where no length is that common (Essen: one section per tune, 8, 12 or 16 bars, 17%,
+        # 11%, 10%), the lengths at least half as common as the most common one.
+        top = max(lengths.values(), default=0)
+        self.lengths = sorted(k for k, n in lengths.items() if n >= COMMON * total) or \
+            sorted(k for k, n in lengths.items() if n >= top / 2) or [8]
         self.longest = max(self.lengths)
         counts = [k for k, n in per_tune.items() for _ in range(n)]
         self.min_sections = max(1, int(statistics.median_low(counts))) if counts else 2
@@ -123,15 +127,20 @@ class Phrasing:
         share = stats.get("repeated")
         self.repeated = None if share is None else min(max(float(share), 0.05), 0.95)
         self.sections = sections  # exactly this many, then the tune ends (None: the hazard)
+        self.open_end = False  # set by the grammar: the vocabulary has no section-closing bar
         if bars is not None:
             self.lengths, self.longest = [bars], bars
         if sections is not None:
             self.min_sections, self.hazard = sections, {}
 
     def must_end(self, st: TuneState) -> bool:
-        """Has the tune all the sections asked for (so only its end may come)?"""
-        return self.sections is not None and len(st.sections) >= self.sections and st.pos == 0 \
-            and st.sec_bars == 0 and not st.end_no
+        """Has the tune all the sections asked for, or its one section its longest length (so
+        only its end may come)?"""
+        if st.pos or st.end_no:
+            return False
+        if self.open_end and st.sec_bars >= self.longest:
+            return True
+        return self.sections is not None and len(st.sections) >= self.sections and st.sec_bars == 0
 
     def prepare(self, st: TuneState) -> None:
         """In the bar that must close a section that began with a pickup, stop the notes where
@@ -151,7 +160,9 @@ class Phrasing:
             return tok in SECTION_BARS
         length = st.sec_bars + n
         if tok not in SECTION_BARS:
-            return length < self.longest
+            # A corpus that writes no section ends (Essen): the tune's end closes its one section.
+            return length < self.longest or self.open_end and length in self.lengths and \
+                len(st.sections) + 1 >= (self.sections or self.min_sections)
         if self.sections is not None and length in self.lengths and \
                 len(st.sections) + 1 >= self.sections and \
                 (tok == "|:" or st.repeat_open and tok != ":|"):

@@ -71,6 +71,10 @@ def read_request(loaded, req) -> TuneRequest:
         if not isinstance(sections, int) or not 1 <= sections <= MAX_SECTIONS:
             raise GenError(f"--sections must be a whole number from 1 to {MAX_SECTIONS}")
         out.sections = sections
+        closes = [t for t in loaded.vocab.tokens if t in ("||", "|]", ":|", "|:", "::")]
+        if sections > 1 and not closes:
+            raise GenError("the corpus's tunes are one section each (it writes no ||, |] or "
+                           "repeat signs); --sections can only be 1")
     if bars is not None:
         if not isinstance(bars, int) or not 2 <= bars <= MAX_BARS:
             raise GenError(f"--bars (bars per section) must be a whole number from 2 to {MAX_BARS}")

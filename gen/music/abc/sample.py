@@ -58,6 +58,8 @@ class Grammar:
         self.chords = pick(lambda t: t[:1] == '"')
         self.key_changes = True  # mid-tune K: changes (off when a key was asked for)
         self.min_length = min(self.values)
+        if phrasing is not None:
+            phrasing.open_end = not self.repeat_closes and not self.plain_closes
 
     def bar_id(self, st: TuneState) -> int:
         """The id of a plain bar line now: numbered where the run has numbers."""
@@ -115,7 +117,7 @@ class Grammar:
                and (phrasing is None or phrasing.bar_ok(st, t))]
         at_bar = st.last in BARS
         if at_bar and not st.tied and self.key_changes:
-            ok += self.header["K"]
+            ok += [i for i in self.header["K"] if self.names[i] != st.key_tok]  # not restated
             # An ending [1 opens at a bar line; [2 follows the :| that closes [1 (abc2midi
             # otherwise "assumes a repeat").
             ok += [i for i in self.endings
@@ -150,6 +152,8 @@ class Grammar:
             return False
         if st.pos < st.limit():
             return st.can_start_note(self.values)
+        if phrasing is not None and st.sec_bars + st.bar_counts() >= phrasing.longest:
+            return False  # the section's last bar: the tune may end or a section close next
         return st.bar_allowed("|") and (phrasing is None or phrasing.bar_ok(st, "|"))
 
 
@@ -215,7 +219,9 @@ class TuneRule(Rule):
         if phrasing is not None and phrasing.hazard:
             end = self.grammar.end
             for i, st in enumerate(self.states):
-                share = phrasing.end_share(st) if self.mask[i, end] else None
+                # (Where the end is the only token allowed, there is nothing to share with.)
+                alone = self.mask[i, end] and int(self.mask[i].sum()) == 1
+                share = phrasing.end_share(st) if self.mask[i, end] and not alone else None
                 if share is not None and ends_on_tonic(self.out[i]) is False:
                     share *= phrasing.off_tonic
                 if share is not None and share < 1.0:
