@@ -142,7 +142,7 @@ def figures(texts: list[str], raw: str | None, corpus_spec: str, request: dict) 
 
 
 def _pct(x: float | None) -> float | None:
-    return None if x is None else round(100.0 * x, 1)
+    return None if x is None else round(100.0 * x, 2)
 
 
 def show(f: dict) -> None:
