@@ -39,19 +39,31 @@
     return out;
   }
 
-  // out[o + r] = bias[r] + W[r, :] . x[xo : xo + cols], for r < rows (W row-major).
-  function matvec(W, rows, cols, x, xo, bias, out, o) {
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, c = 0;
-      for (; c + 3 < cols; c += 4) {
-        s0 += W[base + c] * x[xo + c];
-        s1 += W[base + c + 1] * x[xo + c + 1];
-        s2 += W[base + c + 2] * x[xo + c + 2];
-        s3 += W[base + c + 3] * x[xo + c + 3];
+  // out[o + r] = (add ? out[o + r] : 0) + bias[r] + W[r, :] . x[xo : xo + cols], for r < rows
+  // (W row-major). Four rows at a time, so each x[c] read serves four products.
+  function matvec(W, rows, cols, x, xo, bias, out, o, add) {
+    let r = 0;
+    for (; r + 3 < rows; r += 4) {
+      const b0 = r * cols, b1 = b0 + cols, b2 = b1 + cols, b3 = b2 + cols;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let c = 0; c < cols; c++) {
+        const xc = x[xo + c];
+        s0 += W[b0 + c] * xc;
+        s1 += W[b1 + c] * xc;
+        s2 += W[b2 + c] * xc;
+        s3 += W[b3 + c] * xc;
       }
-      for (; c < cols; c++) s0 += W[base + c] * x[xo + c];
-      out[o + r] = (bias ? bias[r] : 0) + ((s0 + s1) + (s2 + s3));
+      if (add) { s0 += out[o + r]; s1 += out[o + r + 1]; s2 += out[o + r + 2]; s3 += out[o + r + 3]; }
+      if (bias) { s0 += bias[r]; s1 += bias[r + 1]; s2 += bias[r + 2]; s3 += bias[r + 3]; }
+      out[o + r] = s0; out[o + r + 1] = s1; out[o + r + 2] = s2; out[o + r + 3] = s3;
+    }
+    for (; r < rows; r++) {
+      const base = r * cols;
+      let s0 = 0;
+      for (let c = 0; c < cols; c++) s0 += W[base + c] * x[xo + c];
+      if (add) s0 += out[o + r];
+      if (bias) s0 += bias[r];
+      out[o + r] = s0;
     }
   }
 
@@ -129,14 +141,7 @@
         }
         if (l === 0) {
           g.set(this.inputRow(id));
-          const whh = layer.whh;
-          for (let r = 0; r < G * H; r++) {
-            const base = r * H;
-            let s0 = 0, s1 = 0, k = 0;
-            for (; k + 1 < H; k += 2) { s0 += whh[base + k] * h[k]; s1 += whh[base + k + 1] * h[k + 1]; }
-            for (; k < H; k++) s0 += whh[base + k] * h[k];
-            g[r] += s0 + s1;
-          }
+          matvec(layer.whh, G * H, H, h, 0, null, g, 0, true);
         } else {
           matvec(layer.cat, G * H, 2 * H, h, off - H, layer.bias, g, 0);
         }
