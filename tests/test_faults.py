@@ -68,7 +68,7 @@ def test_a_signal_at_a_random_step_saves_that_step_and_exits_128_plus_signum(
     stops at that step's boundary, saves it, and says how to resume."""
     from gen.train import Trainer
 
-    sent_at = random.Random(signum).randrange(3, 60)
+    sent_at = random.Random(signum).randrange(3, 40)
     original = Trainer.train_step
 
     def step_then_signal(self, x, y):
@@ -79,7 +79,7 @@ def test_a_signal_at_a_random_step_saves_that_step_and_exits_128_plus_signum(
 
     monkeypatch.setattr(Trainer, "train_step", step_then_signal)
     run = tmp_path / "run"
-    r = gen("train", small_text, "-o", run, *TINY, "-q", "--steps", "200", "--eval-every", "25")
+    r = gen("train", small_text, "-o", run, *TINY, "-q", "--steps", "50", "--eval-every", "25")
     assert r.code == 128 + signum, r.err
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.err
@@ -92,7 +92,7 @@ def test_a_signal_at_a_random_step_saves_that_step_and_exits_128_plus_signum(
     assert_loads_and_samples(gen, run)
     r = gen("train", "--resume", run, "-q")
     assert r.code == 0, r.err
-    assert ckpt.load_tensors(run / "last.pt")["state"]["step"] == 200
+    assert ckpt.load_tensors(run / "last.pt")["state"]["step"] == 50
 
 
 def test_save_every_writes_last_pt_between_evaluations(gen, small_text, tmp_path, monkeypatch):
@@ -122,11 +122,11 @@ def test_save_every_writes_last_pt_between_evaluations(gen, small_text, tmp_path
     monkeypatch.setattr(train.Trainer, "train_step", slow_step)
     monkeypatch.setattr(train.Trainer, "save_last", counted_save)
     run = tmp_path / "run"
-    r = gen("train", small_text, "-o", run, *TINY, "-q", "--steps", "130", "--eval-every", "1000",
-            "--save-every", "0.5")
+    r = gen("train", small_text, "-o", run, *TINY, "-q", "--steps", "20", "--eval-every", "1000",
+            "--save-every", "0.1")
     assert r.code == 0, r.err
-    # A save every 30 "seconds" = 30 steps, then the final evaluation's.
-    assert saves == [30, 60, 90, 120, 130]
+    # A save every 6 "seconds" = 6 steps, then the final evaluation's.
+    assert saves == [6, 12, 18, 20]
 
 
 def test_a_second_signal_stops_at_once_and_the_written_state_stands(
