@@ -51,7 +51,7 @@ def start_training(corpus, out: Path, *extra, env=None) -> subprocess.Popen:
         env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 300) -> None:
     end = time.time() + timeout
     while not path.exists():
         assert proc.poll() is None, proc.communicate()[1]
@@ -106,7 +106,10 @@ def test_save_every_writes_last_pt_between_evaluations(gen, small_text, tmp_path
         def perf_counter():
             return clock[0]
 
+    import gen.stopping as stopping
+
     monkeypatch.setattr(train, "time", Clock)
+    monkeypatch.setattr(stopping, "time", Clock)
     original = train.Trainer.train_step
     saves = []
     original_save = train.Trainer.save_last
@@ -256,7 +259,7 @@ def injected_env(tmp_path: Path, folder: Path, code: str) -> tuple[dict, Path]:
 
 
 def check_failed_write(gen, proc, run: Path, cause: str) -> None:
-    out, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=300)
     assert proc.returncode == 1 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
@@ -292,7 +295,7 @@ def test_full_disk_mid_run_is_one_line_and_the_last_checkpoint_stands(gen, small
                     assert e.errno == errno.ENOSPC
         else:
             trigger.touch()
-        out_err = p.wait(timeout=120)
+        out_err = p.wait(timeout=300)
         assert out_err == 1
         if MOUNT:
             filler.unlink()  # room again: sampling needs none, but the checks read files
@@ -317,7 +320,7 @@ def test_folder_made_read_only_mid_run(gen, small_text, tmp_path):
             subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
         else:
             trigger.touch()
-        p.wait(timeout=120)
+        p.wait(timeout=300)
         if mounted:
             subprocess.run(["umount", str(folder)], check=True)
             mounted = False
