@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP"))
                 if s is not None)
@@ -63,3 +64,33 @@ class StopRequests:
         for s, old in self._old.items():
             signal.signal(s, old)
         self._old.clear()
+
+
+class StepControl:
+    """What the training loop asks at each step boundary: stop on a signal? save last.pt now
+    (``save_every`` minutes since the last save)? Each rank's ``requests()`` are summed over the
+    ranks with the step's loss; ``decide()`` turns the sums into one answer every rank shares."""
+
+    def __init__(self, save_every: float | None):
+        self.signals = StopRequests()
+        self.save_every = save_every
+        self.last_save = time.perf_counter()
+
+    def saved(self) -> None:
+        self.last_save = time.perf_counter()
+
+    def requests(self, main: bool) -> list[float]:
+        """[a signal came here, rank 0's signal, a save is due by rank 0's clock]."""
+        due = bool(self.save_every) and \
+            time.perf_counter() - self.last_save >= self.save_every * 60
+        signum = self.signals.signum
+        return [float(bool(signum)), float(signum if main else 0), float(due and main)]
+
+    def decide(self, agreed: list[float] | None, main: bool) -> tuple[int, bool]:
+        """(signal to stop on or 0, save now?). One process (``agreed`` None) reads its flags
+        afresh, so a signal during the step stops at this boundary; ranks use the sums."""
+        if agreed is None:
+            _, signum, due = self.requests(main)
+            return int(signum), bool(due)
+        asked, signum, due = agreed
+        return (int(signum) or self.signals.signum or signal.SIGTERM) if asked else 0, due > 0

@@ -32,7 +32,7 @@ from gen.evaluate import autocast, mean_loss
 from gen.model import RNNLM, detach_hidden
 from gen.errors import WriteError
 from gen.schedule import learning_rate
-from gen.stopping import StopRequests, describe
+from gen.stopping import StepControl, describe
 
 # A --minutes budget's estimate of the final evaluation before one was timed: scoring a token
 # (forward only, long windows) costs about this share of a training step's time per token on
@@ -116,10 +116,11 @@ class Trainer:
                            {"params": rest, "weight_decay": 0.0}], cfg.lr, cfg.beta2)
         self.state = TrainState()
         self.hidden = None
-        self.stop = StopRequests()  # installed while fit() runs
-        self.stopped_by = 0         # the signal fit() stopped on, if any
-        self._last_save = time.perf_counter()
-        self._flags: list[float] = []   # this rank's stop/save requests, all-reduced each step
+        # Signals and the --save-every clock; their requests ride on the step's all-reduce.
+        self.control = StepControl(cfg.save_every)
+        self.stop = self.control.signals  # installed while fit() runs
+        self.stopped_by = 0               # the signal fit() stopped on, if any
+        self._flags: list[float] = []
         self._agreed: list[float] = []
         self.streams = dist.my_streams(self.windows.batch_size)
         self.net = model  # what the step runs: the model, or its DDP wrapper across ranks
@@ -218,14 +219,14 @@ class Trainer:
 
     def save_last(self) -> None:
         payload = self._payload()
-        self._last_save = time.perf_counter()
+        self.control.saved()
         if not dist.is_main():
             return
         self._check_folder(ckpt.LAST)
         ckpt.save_tensors(self.run / ckpt.LAST, payload)
         self.meta["summary"] = self.summary()
         ckpt.write_json(self.run / ckpt.META, self.meta)
-        self._last_save = time.perf_counter()
+        self.control.saved()
 
     def _check_folder(self, name: str) -> None:
         """Never re-create a run folder someone removed (atomic_write would): stop instead."""
@@ -327,24 +328,6 @@ class Trainer:
             self.state.elapsed = dist.sum_floats(
                 [self.state.elapsed if dist.is_main() else 0.0], self.device)[0]
 
-    def _requests(self) -> list[float]:
-        """This rank's [stop asked, rank 0's signal, save due (rank 0's clock)]."""
-        due = bool(self.cfg.save_every) and \
-            time.perf_counter() - self._last_save >= self.cfg.save_every * 60
-        main = dist.is_main()
-        return [float(bool(self.stop.signum)), float(self.stop.signum if main else 0),
-                float(due and main)]
-
-    def _decide(self) -> tuple[int, bool]:
-        """(signal to stop on or 0, save now?), the same on every rank. One process reads its
-        own flags afresh (a signal during the step stops at this boundary); ranks use the sums
-        all-reduced with the step's loss."""
-        if dist.world_size() == 1:
-            _, signum, due = self._requests()
-            return int(signum), bool(due)
-        asked, signum, due = self._agreed
-        return (int(signum) or self.stop.signum or 15) if asked else 0, due > 0
-
     def fit(self) -> TrainState:
         """Train until the budget is spent, patience runs out, or a signal (Ctrl-C, SIGTERM,
         SIGHUP: gen/stopping.py) asks to stop; always saves last.pt."""
@@ -357,7 +340,7 @@ class Trainer:
         per_step = self.windows.batch_size * self.windows.seq_len
         smooth = None
         start = time.perf_counter() - st.elapsed
-        self._last_save = time.perf_counter()
+        self.control.saved()
         try:
             while not self.done():
                 x, y, new_epoch = self.windows.window(st.step)
@@ -368,7 +351,7 @@ class Trainer:
                                    st.step / self.windows.per_epoch, cfg.warmup, cfg.min_lr_frac)
                 for g in self.opt.param_groups:
                     g["lr"] = lr
-                self._flags = self._requests()
+                self._flags = self.control.requests(dist.is_main())
                 loss = self.train_step(x.to(self.device), y.to(self.device))
                 if not math.isfinite(loss):
                     st.stopped = (f"the loss became {loss} at step {st.step + 1}; "
@@ -383,7 +366,8 @@ class Trainer:
                 self.on_step({"step": st.step, "loss": smooth, "lr": lr, "elapsed": st.elapsed,
                               "tokens": st.tokens, "progress": self.progress(),
                               "total_steps": self.total_steps()})
-                signum, save_due = self._decide()
+                signum, save_due = self.control.decide(
+                    None if dist.world_size() == 1 else self._agreed, dist.is_main())
                 if signum:
                     self.stopped_by, st.stopped = signum, describe(signum)
                     break

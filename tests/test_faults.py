@@ -51,7 +51,7 @@ def start_training(corpus, out: Path, *extra, env=None) -> subprocess.Popen:
         env=env or ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 300) -> None:
     end = time.time() + timeout
     while not path.exists():
         assert proc.poll() is None, proc.communicate()[1]
@@ -68,7 +68,7 @@ def test_a_signal_at_a_random_step_saves_that_step_and_exits_128_plus_signum(
     stops at that step's boundary, saves it, and says how to resume."""
     from gen.train import Trainer
 
-    sent_at = random.Random(signum).randrange(3, 60)
+    sent_at = random.Random(signum).randrange(3, 40)
     original = Trainer.train_step
 
     def step_then_signal(self, x, y):
@@ -79,7 +79,7 @@ def test_a_signal_at_a_random_step_saves_that_step_and_exits_128_plus_signum(
 
     monkeypatch.setattr(Trainer, "train_step", step_then_signal)
     run = tmp_path / "run"
-    r = gen("train", small_text, "-o", run, *TINY, "-q", "--steps", "200", "--eval-every", "25")
+    r = gen("train", small_text, "-o", run, *TINY, "-q", "--steps", "50", "--eval-every", "25")
     assert r.code == 128 + signum, r.err
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.err
@@ -92,7 +92,7 @@ def test_a_signal_at_a_random_step_saves_that_step_and_exits_128_plus_signum(
     assert_loads_and_samples(gen, run)
     r = gen("train", "--resume", run, "-q")
     assert r.code == 0, r.err
-    assert ckpt.load_tensors(run / "last.pt")["state"]["step"] == 200
+    assert ckpt.load_tensors(run / "last.pt")["state"]["step"] == 50
 
 
 def test_save_every_writes_last_pt_between_evaluations(gen, small_text, tmp_path, monkeypatch):
@@ -106,7 +106,10 @@ def test_save_every_writes_last_pt_between_evaluations(gen, small_text, tmp_path
         def perf_counter():
             return clock[0]
 
+    import gen.stopping as stopping
+
     monkeypatch.setattr(train, "time", Clock)
+    monkeypatch.setattr(stopping, "time", Clock)
     original = train.Trainer.train_step
     saves = []
     original_save = train.Trainer.save_last
@@ -122,11 +125,11 @@ def test_save_every_writes_last_pt_between_evaluations(gen, small_text, tmp_path
     monkeypatch.setattr(train.Trainer, "train_step", slow_step)
     monkeypatch.setattr(train.Trainer, "save_last", counted_save)
     run = tmp_path / "run"
-    r = gen("train", small_text, "-o", run, *TINY, "-q", "--steps", "130", "--eval-every", "1000",
-            "--save-every", "0.5")
+    r = gen("train", small_text, "-o", run, *TINY, "-q", "--steps", "20", "--eval-every", "1000",
+            "--save-every", "0.1")
     assert r.code == 0, r.err
-    # A save every 30 "seconds" = 30 steps, then the final evaluation's.
-    assert saves == [30, 60, 90, 120, 130]
+    # A save every 6 "seconds" = 6 steps, then the final evaluation's.
+    assert saves == [6, 12, 18, 20]
 
 
 def test_a_second_signal_stops_at_once_and_the_written_state_stands(
@@ -256,7 +259,7 @@ def injected_env(tmp_path: Path, folder: Path, code: str) -> tuple[dict, Path]:
 
 
 def check_failed_write(gen, proc, run: Path, cause: str) -> None:
-    out, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=300)
     assert proc.returncode == 1 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
@@ -292,7 +295,7 @@ def test_full_disk_mid_run_is_one_line_and_the_last_checkpoint_stands(gen, small
                     assert e.errno == errno.ENOSPC
         else:
             trigger.touch()
-        out_err = p.wait(timeout=120)
+        out_err = p.wait(timeout=300)
         assert out_err == 1
         if MOUNT:
             filler.unlink()  # room again: sampling needs none, but the checks read files
@@ -317,7 +320,7 @@ def test_folder_made_read_only_mid_run(gen, small_text, tmp_path):
             subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
         else:
             trigger.touch()
-        p.wait(timeout=120)
+        p.wait(timeout=300)
         if mounted:
             subprocess.run(["umount", str(folder)], check=True)
             mounted = False
