@@ -24,7 +24,7 @@ from gen.data import split_ids  # noqa: E402
 from gen.device import pick_device, pick_precision  # noqa: E402
 from gen.model import ModelConfig, RNNLM  # noqa: E402
 from gen.tokenize import Vocab  # noqa: E402
-from gen.train import TrainConfig, Trainer  # noqa: E402
+from gen.trainer import TrainConfig, Trainer  # noqa: E402
 
 
 def run(text_ids, vocab, steps, model_kw, train_kw, device):

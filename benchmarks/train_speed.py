@@ -23,7 +23,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from gen.model import ModelConfig, RNNLM  # noqa: E402
-from gen.train import TrainConfig, Trainer  # noqa: E402
+from gen.trainer import TrainConfig, Trainer  # noqa: E402
 
 V = 65
 

@@ -1,4 +1,4 @@
-"""An exponential moving average of the weights, which evaluation and best.pt use.
+"""An exponential moving average of the weights, which evaluation and model.safetensors use.
 
 Late in training, consecutive AdamW steps jitter around a valley floor; the average of the last
 stretch of weights sits nearer its middle and usually scores better than any one of them. With

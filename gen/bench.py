@@ -36,7 +36,13 @@ import torch.nn.functional as F
 from gen.console import log, write_out
 from gen.errors import GenError
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "tinyshakespeare.txt"
+
+
+def _corpus() -> Path:
+    """The bundled Shakespeare, from a source checkout or from the installed package."""
+    from gen.resources import corpus
+
+    return corpus("tinyshakespeare.txt")
 
 
 def parse_shape(model: str) -> tuple[int, int]:
@@ -72,7 +78,7 @@ def _spawn_first_byte(args: list[str]) -> float:
 def _saved_run(folder: Path, layers: int, hidden: int, embed: int) -> Path:
     run = folder / "run"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    subprocess.run([sys.executable, "-m", "gen", "train", str(CORPUS), "--steps", "2",
+    subprocess.run([sys.executable, "-m", "gen", "train", str(_corpus()), "--steps", "2",
                     "--eval-every", "2", "--val-frac", "0.01", "--layers", str(layers),
                     "--hidden", str(hidden), "--embed-dim", str(embed), "-o", str(run), "-q"],
                    check=True, env=env, stdout=subprocess.DEVNULL)
@@ -108,7 +114,7 @@ def run_bench(model: str = "2x256", rounds: int = 3, steps: int = 20, chars: int
     from gen.sample import generate, prime
     from gen.stepper import Stepper
     from gen.tokenize import Vocab
-    from gen.train import TrainConfig, Trainer
+    from gen.trainer import TrainConfig, Trainer
 
     layers, hidden = parse_shape(model)
     if threads is not None:
@@ -118,7 +124,7 @@ def run_bench(model: str = "2x256", rounds: int = 3, steps: int = 20, chars: int
     embed, batch, seq = 256, 32, 64
     device = torch.device("cpu")
     precision = pick_precision("auto", device)
-    corpus = load_corpus(str(CORPUS), "text", "char")
+    corpus = load_corpus(str(_corpus()), "text", "char")
     vocab = Vocab.build(corpus.tokens, "char")
     ids = torch.tensor(vocab.encode(corpus.tokens), dtype=torch.long)
     torch.manual_seed(0)

@@ -1,14 +1,17 @@
 """Run folders: self-describing, atomically written, safe to load.
 
-A run folder holds
+A run folder (format 2) holds
 - ``meta.json``: format version, model config, vocabulary, corpus description, training options
   and a summary of progress (JSON, human-readable);
-- ``best.pt``: weights of the evaluation with the lowest validation loss;
+- ``model.safetensors``: weights of the evaluation with the lowest validation loss, the ones
+  sampling uses (safetensors: tensors and a JSON header only, no code, memory-mapped on load);
 - ``last.pt``: weights plus everything ``--resume`` needs (optimizer, hidden state, RNG, step);
 - ``metrics.jsonl``: one JSON object per evaluation.
-``.pt`` files hold only tensors and plain Python values and are read with ``weights_only=True``, so
-a planted pickle cannot run code. Every write goes to a temporary file renamed into place, so a
-crash or ``kill -9`` at any moment leaves the previous version loadable.
+Format 1 (earlier gen) kept the best weights in ``best.pt``; such runs still load, and
+``--resume`` moves them to format 2. ``.pt`` files hold only tensors and plain Python values and
+are read with ``weights_only=True``, so a planted pickle cannot run code. Every write goes to a
+temporary file renamed into place, so a crash or ``kill -9`` at any moment leaves the previous
+version loadable.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from gen import CHECKPOINT_FORMAT, __version__
 from gen.errors import GenError
 
 META = "meta.json"
-BEST = "best.pt"
+MODEL = "model.safetensors"
+BEST = "best.pt"  # format 1's best weights
 LAST = "last.pt"
+READABLE_FORMATS = (1, 2)
 METRICS = "metrics.jsonl"
 DEFAULT_ROOT = Path("checkpoints")
 _UMASK = os.umask(0)
@@ -33,13 +38,17 @@ os.umask(_UMASK)
 
 
 def atomic_write(path: Path, write) -> None:
-    """Call ``write(file_object)`` on a temp file beside ``path``, fsync, then rename over it."""
+    """Call ``write(file_object)`` on a temp file beside ``path``, fsync, then rename over it.
+    Any failure to write (full disk, read-only folder, quota) is one `WriteError` line naming the
+    file and the cause; the temp file is removed and whatever was at ``path`` is left as it was."""
+    from gen.errors import WriteError, os_error
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a checkpoint is an ordinary file
     except OSError as e:
-        raise GenError(f"could not write {path}: {e.strerror or e}") from None
+        raise WriteError(path, e) from None
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -48,9 +57,9 @@ def atomic_write(path: Path, write) -> None:
         os.replace(tmp, path)
     except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise GenError(f"could not write {path}: {e.strerror or e}; "
-                           "the previous checkpoint is untouched") from None
+        # torch.save reports a failed write as its own RuntimeError, the OSError as its context.
+        if (cause := os_error(e)) is not None:
+            raise WriteError(path, cause) from None
         raise
 
 
@@ -64,9 +73,63 @@ def save_tensors(path: Path, payload: dict) -> None:
     atomic_write(path, lambda f: torch.save(payload, f))
 
 
+def save_weights(path: Path, state_dict: dict, step: int, val_loss: float | None) -> None:
+    """The sampling weights as safetensors: CPU tensors by name, the step and loss as metadata."""
+    from safetensors.torch import save
+
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
+    data = save(tensors, metadata={"step": str(step), "val_loss": json.dumps(val_loss)})
+    atomic_write(path, lambda f: f.write(data))
+
+
+def load_weights(path: Path) -> dict:
+    """The tensors of a model.safetensors file (on the CPU), or a one-line GenError."""
+    from safetensors import safe_open
+
+    if not path.exists():
+        raise GenError(f"checkpoint file {path} is missing")
+    try:
+        # safe_open memory-maps the file; get_tensor copies each tensor out of the map.
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            return {name: f.get_tensor(name) for name in f.keys()}
+    except Exception as e:  # header cut short, not JSON, offsets past the end: not usable
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise GenError(f"checkpoint {path} is corrupt or truncated ({first})") from None
+
+
+def weights_file(run: Path) -> Path | None:
+    """The file sampling loads: model.safetensors (format 2), best.pt (format 1), else the
+    resume state last.pt before the first evaluation has saved best weights; None if none."""
+    for name in (MODEL, BEST, LAST):
+        if (run / name).exists():
+            return run / name
+    return None
+
+
 def append_metrics(run: Path, row: dict) -> None:
-    with open(run / METRICS, "a") as f:
-        f.write(json.dumps(row) + "\n")
+    """One JSON line appended in a single write; a failed append is cut back off, so the file
+    never ends in half a line that the next append would run into."""
+    from gen.errors import WriteError
+
+    path = run / METRICS
+    data = (json.dumps(row) + "\n").encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError as e:
+        raise WriteError(path, e) from None
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+        except OSError as e:
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                pass
+            raise WriteError(path, e) from None
+    finally:
+        os.close(fd)
 
 
 def read_metrics(run: Path) -> list[dict]:
@@ -82,24 +145,47 @@ def read_metrics(run: Path) -> list[dict]:
     return rows
 
 
-def find_latest(root: Path = DEFAULT_ROOT) -> Path:
-    """The most recently trained run under ``root`` (the one whose weights changed last)."""
+def is_bundled(run: Path) -> bool:
+    """True for the models that come with gen (meta.json says ``"bundled": true``)."""
+    try:
+        return json.loads((run / META).read_text()).get("bundled") is True
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def find_latest(root: Path = DEFAULT_ROOT, bundled: bool = True) -> Path:
+    """The most recently trained run under ``root`` (the one whose weights changed last) that
+    is not a bundled model; with none, the bundled "shakespeare" model (unless ``bundled`` is
+    False)."""
     runs = [p.parent for p in root.glob(f"*/{META}")] if root.is_dir() else []
-    runs = [r for r in runs if (r / BEST).exists() or (r / LAST).exists()]
+    runs = [r for r in runs if weights_file(r) is not None and not is_bundled(r)]
     if not runs:
+        if bundled:
+            from gen.resources import bundled_model
+
+            found = bundled_model("shakespeare")
+            if found is not None:
+                return found
         raise GenError(f"no trained model found under {root}/: train one with `gen train CORPUS`, "
                        "or pass -c DIR")
-    return max(runs, key=lambda r: max((r / f).stat().st_mtime for f in (BEST, LAST, META)
+    return max(runs, key=lambda r: max((r / f).stat().st_mtime for f in (MODEL, BEST, LAST, META)
                                        if (r / f).exists()))
 
 
 def resolve_run(path: str | Path | None) -> Path:
+    """A run folder from what the user gave: a folder, a weights file in one, the name of a
+    bundled model ("shakespeare", "irish-abc"), or None for `find_latest`."""
     if path is None:
         return find_latest()
     p = Path(path)
-    if p.is_file() and p.suffix == ".pt":
+    if p.is_file() and p.suffix in (".pt", ".safetensors"):
         p = p.parent
     if not p.exists():
+        from gen.resources import bundled_model
+
+        found = bundled_model(str(path))
+        if found is not None:
+            return found
         raise GenError(f"no such checkpoint: {p}")
     if not (p / META).exists():
         raise GenError(f"{p} is not a gen checkpoint (no {META}); train one with `gen train CORPUS`")
@@ -114,9 +200,9 @@ def read_meta(run: Path) -> dict:
     if not isinstance(meta, dict) or "model" not in meta or "vocab" not in meta:
         raise GenError(f"{run / META} is not gen checkpoint metadata")
     fmt = meta.get("format")
-    if fmt != CHECKPOINT_FORMAT:
-        raise GenError(f"checkpoint {run} has format {fmt!r}, this gen {__version__} reads format "
-                       f"{CHECKPOINT_FORMAT}; retrain it, or use the gen version that wrote it "
+    if fmt not in READABLE_FORMATS:
+        raise GenError(f"checkpoint {run} has format {fmt!r}, this gen {__version__} reads formats "
+                       f"{' and '.join(map(str, READABLE_FORMATS))}; retrain it, or use the gen version that wrote it "
                        f"({meta.get('gen_version', 'unknown')})")
     return meta
 
@@ -159,15 +245,19 @@ class Loaded:
 
 
 def load_model(run: Path, which: str = "best", device: str = "cpu") -> Loaded:
-    """Model and vocabulary from a run folder; falls back to last.pt if no best.pt exists yet."""
+    """Model and vocabulary from a run folder: the best weights (model.safetensors, or a
+    format-1 run's best.pt), else last.pt before the first evaluation; ``which="last"``: the
+    resume state's. Weights are read on the CPU and moved to ``device``, so a run trained on a
+    GPU loads on a machine without one."""
     from gen.model import ModelConfig, RNNLM
     from gen.tokenize import vocab_from_json
 
     meta = read_meta(run)
-    path = run / (BEST if which == "best" else LAST)
-    if which == "best" and not path.exists():
-        path = run / LAST
-    payload = load_tensors(path)
+    path = run / LAST if which != "best" else weights_file(run) or run / MODEL
+    if path.suffix == ".safetensors":
+        payload = {"model": load_weights(path)}
+    else:
+        payload = load_tensors(path)
     try:
         model = RNNLM(ModelConfig.from_json(meta["model"]))
         model.load_state_dict(payload["model"])
@@ -176,6 +266,19 @@ def load_model(run: Path, which: str = "best", device: str = "cpu") -> Loaded:
                        f"({str(e).splitlines()[0]})") from None
     model.to(device).eval()
     return Loaded(run, meta, model, vocab_from_json(meta["vocab"]), payload)
+
+
+def upgrade(run: Path, meta: dict) -> None:
+    """Move a format-1 run to format 2 (``--resume``): its best.pt becomes model.safetensors,
+    written before best.pt is removed, so the best weights exist at every moment."""
+    if meta.get("format") == CHECKPOINT_FORMAT:
+        return
+    if (run / BEST).exists() and not (run / MODEL).exists():
+        payload = load_tensors(run / BEST)
+        save_weights(run / MODEL, payload["model"], payload.get("step", 0), payload.get("val_loss"))
+    meta["format"] = CHECKPOINT_FORMAT
+    write_json(run / META, meta)
+    (run / BEST).unlink(missing_ok=True)
 
 
 def new_meta(model_cfg: dict, vocab: dict, corpus: dict, train_cfg: dict) -> dict:

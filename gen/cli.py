@@ -23,7 +23,20 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 CKPT = typer.Option(None, "--checkpoint", "-c", help="Run folder (default: the latest under checkpoints/).")
 
 
-@app.command()
+def examples(*lines: str) -> str:
+    """A command's --help epilog: two or three example lines, as `git` and `llm` end theirs.
+
+    click re-wraps an epilog's paragraphs; the `\b` line before the examples keeps them one per
+    line, as written (tests/test_help_examples.py runs them).
+    """
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@app.command(epilog=examples(
+    "gen train corpora/tinyshakespeare.txt --minutes 5",
+    "gen train corpora/irish.abc --minutes 8 -o checkpoints/irish",
+    "gen train corpora/tinyshakespeare.txt --cell gru --hidden 512 --steps 2000",
+))
 def train(
     corpus: Optional[str] = typer.Argument(None, help="Text file, .abc file, folder of files, or music21:NAME."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default checkpoints/<corpus name>; never overwritten)."),
@@ -49,6 +62,7 @@ def train(
     minutes: Optional[float] = typer.Option(None, help="Wall-clock budget from the command's start; the schedule is fitted to it, and the model and options you leave unset are chosen for it (default 5 minutes with fixed defaults if no budget is given)."),
     val_frac: float = typer.Option(0.1, help="Hold out the last fraction of the corpus for validation."),
     eval_every: Optional[int] = typer.Option(None, help="Evaluate and save every N steps (default 500 for text, 250 for music; with --minutes, the budget chooses)."),
+    save_every: float = typer.Option(1.0, help="Also save last.pt every this many minutes (what a kill -9 can lose); 0: only at evaluations. SIGTERM, SIGHUP and Ctrl-C save and stop at the next step."),
     patience: Optional[int] = typer.Option(None, help="Stop after N evaluations without a better validation loss."),
     eval_tokens: int = typer.Option(1_000_000, help="Evaluations during training score this many tokens from the start of the validation split (the same ones every time); 0: all of it."),
     device: str = typer.Option("auto", help="auto, cpu, cuda or mps."),
@@ -61,6 +75,7 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ):
     """Train a model on CORPUS and save it to a run folder."""
+    # `gen.train` (gen/api.py) calls this function with the same options; it returns the folder.
     from gen.budget import command_start
     from gen.commands.train import TrainRequest, run
 
@@ -78,6 +93,8 @@ def train(
         raise GenError("--average must be in [0, 1)")
     if eval_tokens < 0:
         raise GenError("--eval-tokens must be 0 (all) or more")
+    if save_every < 0:
+        raise GenError("--save-every must be 0 (off) or more minutes")
     if dropout is not None and not 0 <= dropout < 1:
         raise GenError("--dropout must be in [0, 1)")
     if lr is not None and lr <= 0:
@@ -94,25 +111,29 @@ def train(
         raise GenError(f"unknown --cell {cell!r}; choose {', '.join(CELLS)}")
     if schedule not in SCHEDULES:
         raise GenError(f"unknown --schedule {schedule!r}; choose {', '.join(SCHEDULES)}")
-    run(TrainRequest(
+    return run(TrainRequest(
         corpus=corpus, out=out, kind=kind, level=level, encoding=encoding, device=device,
         resume=resume, init_from=init_from, quiet=quiet, vocab_size=vocab_size,
         model=dict(cell=cell, layers=layers, hidden=hidden, embed_dim=embed_dim, dropout=dropout,
                    one_hot=one_hot),
         train=dict(steps=steps, epochs=epochs, minutes=minutes, seq_len=seq_len,
                    batch_size=batch_size, lr=lr, schedule=schedule, weight_decay=weight_decay,
-                   beta2=beta2, clip=clip, average=average, eval_every=eval_every, patience=patience, rng_seed=rng_seed,
+                   beta2=beta2, clip=clip, average=average, eval_every=eval_every, save_every=save_every or None, patience=patience, rng_seed=rng_seed,
                    precision=precision, val_frac=val_frac, eval_tokens=eval_tokens or None),
         music={"transpose": transpose} if transpose else {}, started=started))
 
 
-@app.command()
+@app.command(epilog=examples(
+    'gen sample --seed "ROMEO:" --length 300',
+    'gen sample --seed "KING" -N 4 --temperature 0.7 --rng-seed 7',
+    "gen sample -c checkpoints/irish --num-samples 10 -o tunes.abc",
+))
 def sample(
     checkpoint: Optional[Path] = CKPT,
     seed: Optional[str] = typer.Option(None, "--seed", "-s", help="Text (or ABC, or notes) the output starts with; '\\n' means a newline."),
     seed_file: Optional[Path] = typer.Option(None, help="Read the seed from a file (text, .abc, .mid...)."),
     length: Optional[int] = typer.Option(None, "--length", "-n", help="Tokens to generate (text default 500)."),
-    bars: Optional[int] = typer.Option(None, help="Music: stop after this many bars."),
+    bars: Optional[int] = typer.Option(None, help="Music: ABC runs: bars in each section; note runs: stop after this many bars."),
     temperature: float = typer.Option(0.8, "--temperature", "-t", help="Below 1: safer; above 1: wilder."),
     top_k: Optional[int] = typer.Option(None, help="Sample only among the k most likely tokens."),
     top_p: Optional[float] = typer.Option(None, help="Sample only among the most likely tokens holding this much probability."),
@@ -121,6 +142,8 @@ def sample(
     rng_seed: Optional[int] = typer.Option(None, help="Random seed; the same seed gives the same output."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout (.txt, .abc, .mid, .musicxml)."),
     key: Optional[str] = typer.Option(None, help="Music: key to write tunes in (e.g. D, Gm, Ador)."),
+    meter: Optional[str] = typer.Option(None, help="ABC: meter of every tune (e.g. 6/8, 3/4); one the corpus has."),
+    sections: Optional[int] = typer.Option(None, help="ABC: exactly this many sections per tune."),
     bpm: Optional[float] = typer.Option(None, help="Music: tempo of written MIDI."),
     instrument: Optional[str] = typer.Option(None, help="Music: General MIDI instrument name for written MIDI (e.g. violin)."),
     free: bool = typer.Option(False, "--free", help="Music: switch off the constraints that keep ABC well formed."),
@@ -133,11 +156,15 @@ def sample(
 
     run(SampleRequest(checkpoint, seed, seed_file, length, bars, temperature, top_k, top_p,
                       num_samples, stop, rng_seed, output, device, quiet,
-                      music=dict(key=key, bpm=bpm, instrument=instrument, free=free),
+                      music=dict(key=key, bpm=bpm, instrument=instrument, free=free, meter=meter,
+                                 sections=sections),
                       precision=precision))
 
 
-@app.command("eval")
+@app.command("eval", epilog=examples(
+    "gen eval corpora/tinyshakespeare.txt --json",
+    "gen eval corpora/tinyshakespeare.txt --context 256",
+))
 def eval_(
     file: str = typer.Argument(..., help="Text (or music) to score."),
     checkpoint: Optional[Path] = CKPT,
@@ -153,7 +180,11 @@ def eval_(
     evaluate_file(file, checkpoint, as_json, encoding, "cpu", context)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen info",
+    "gen info -c checkpoints/tinyshakespeare --json",
+    "gen info --plot",
+))
 def info(
     checkpoint: Optional[Path] = CKPT,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -165,7 +196,10 @@ def info(
     show(checkpoint, as_json, plot)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen compare checkpoints/*",
+    "gen compare checkpoints/* --json",
+))
 def compare(
     runs: List[Path] = typer.Argument(..., help="Run folders."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -176,7 +210,10 @@ def compare(
     table(runs, as_json)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen plot checkpoints/* -o loss.png",
+    "gen plot checkpoints/tinyshakespeare -o loss.svg",
+))
 def plot(
     runs: List[Path] = typer.Argument(..., help="Run folders."),
     output: Path = typer.Option(Path("loss.png"), "--output", "-o", help="Picture to write (.png, .svg, .pdf)."),
@@ -188,7 +225,11 @@ def plot(
     plot_png([ckpt.resolve_run(r) for r in runs], output)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen probe",
+    'gen probe --text "ROMEO: But soft, what light" --unit 3',
+    "gen probe --features --gradients --max-k 100",
+))
 def probe(
     checkpoint: Optional[Path] = CKPT,
     text: Optional[str] = typer.Option(None, "--text", help="Text to look at (default: a passage of the run's validation text)."),
@@ -209,7 +250,10 @@ def probe(
     run_probe(checkpoint, text, text_file, unit, features, gradients, max_k, top, as_json)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen corpora",
+    "gen corpora --json",
+))
 def corpora(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """List bundled corpora: the repository's corpora/ folder and music21's collections."""
     from gen.commands.music import list_corpora
@@ -217,12 +261,15 @@ def corpora(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     list_corpora(as_json)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen check tunes.abc",
+    "gen check tunes.abc --against corpora/irish.abc",
+))
 def check(
     file: Path = typer.Argument(..., help="ABC file of one or more tunes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     no_music21: bool = typer.Option(False, "--no-music21", help="Skip music21's reading (faster)."),
-    against: Optional[Path] = typer.Option(None, "--against", help="An ABC corpus (e.g. the one the model learned from): its form figures side by side with the tunes'."),
+    against: Optional[Path] = typer.Option(None, "--against", help="An ABC corpus (e.g. the one the model learned from): form, scale degrees, intervals, note lengths, chord tones, bar-line layouts and abc2midi's verdict beside the tunes', with the corpus's two halves as the reference."),
 ):
     """Is each tune valid ABC (music21 reads it, bars match the meter, abc2midi's verdict), and
     what form has it: sections and their bars, repeats, ending on the tonic. Exits 1 when any
@@ -234,7 +281,11 @@ def check(
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen render tunes.abc --to mid",
+    "gen render tunes.abc --to svg -o score.svg",
+    "gen render tunes.abc --to wav",
+))
 def render(
     file: Path = typer.Argument(..., help="ABC file (or .mid for --to wav)."),
     to: str = typer.Option(..., "--to", help="wav (fluidsynth or timidity), mid (music21), svg or png (abcm2ps)."),
@@ -247,7 +298,10 @@ def render(
     run_render(file, to, output, quiet)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen bench",
+    "gen bench --model 2x384 --threads 1 --json",
+))
 def bench(
     model: str = typer.Option("2x256", help="Model shape LAYERSxHIDDEN (LSTM, embedding 256)."),
     rounds: int = typer.Option(3, help="Interleaved rounds; each figure is the median."),
@@ -264,19 +318,36 @@ def bench(
     run_bench(model, rounds, steps, chars, as_json, threads)
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen studio",
+    "gen studio --runs checkpoints --port 9000 --open",
+))
 def studio(
-    runs: Path = typer.Option(Path("checkpoints"), "--runs", help="Folder of run folders to show."),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="Folder of run folders to show (default: checkpoints/, or the models that come with gen while it has no run)."),
     port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on; anything but this machine gets a warning."),
     open_browser: bool = typer.Option(False, "--open", help="Open the page in a browser."),
 ):
     """A local web page: runs and their loss curves, sampling (scores and sound for music),
-    and a look inside the model. Needs `pip install 'gen[studio]'`."""
+    and a look inside the model."""
     from gen.commands.studio import run as serve
 
     serve(runs, port, host, open_browser)
 
+
+
+@app.command()
+def export(
+    run: Path = typer.Argument(..., help="Run folder."),
+    out: Path = typer.Argument(..., help="File to write: model.onnx, or page.html."),
+    to: str = typer.Option(..., "--to", help="onnx: a graph for onnxruntime (needs pip install -e '.[export]'); html: one page that samples in a browser, offline."),
+    precision: str = typer.Option("auto", help="HTML weights: auto (the smallest of int8/float16 within 0.01 nats of fp32 on the run's validation text), int8, float16 or float32."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+):
+    """Write a run's model to a file that samples without gen: ONNX or a self-contained web page."""
+    from gen.commands.export import run as export_run
+
+    export_run(run, to, out, precision, quiet)
 
 def main() -> None:
     from gen.console import PipeClosed
@@ -286,7 +357,20 @@ def main() -> None:
     except GenError as e:
         from gen.console import error_line
 
-        error_line(str(e))
+        if str(e):  # empty: another process (torchrun rank 0) says it
+            error_line(str(e))
+        sys.exit(getattr(e, "exit_code", 1))  # 128 + signum when training stopped on a signal
+    except OSError as e:
+        import errno
+
+        # The machine said no (full disk, read-only folder, quota, permissions) somewhere a
+        # command does not say it in its own words: one line naming the file, not a traceback.
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                           errno.EIO) or not e.filename:
+            raise
+        from gen.console import error_line
+
+        error_line(f"{e.filename}: {e.strerror}")
         sys.exit(1)
     except PipeClosed:
         # The reader (`head`, a closed pager) went away: stop quietly, as Unix tools do.

@@ -117,24 +117,45 @@ class Writer:
             self.abort()
 
     def write(self, ids: np.ndarray) -> None:
-        self.fh.write(np.ascontiguousarray(ids, dtype=self.dtype).data)
+        try:
+            self.fh.write(np.ascontiguousarray(ids, dtype=self.dtype).data)
+        except OSError as e:
+            self._failed(self.folder / f"{self.key}.ids", e)
         self.length += len(ids)
 
     def commit(self, tokens: list[str], level: str, stats: dict,
                specials: list[str] | None = None) -> Entry:
-        self.fh.close()
-        os.replace(self.tmp, self.folder / f"{self.key}.ids")
         meta = {"format": FORMAT, "dtype": self.dtype.name, "length": self.length,
                 "tokens": tokens, "level": level, "stats": stats, "specials": list(specials or [])}
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.key}.", suffix=".json.tmp", dir=self.folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(meta, fh, ensure_ascii=False)
-        os.replace(tmp, self.folder / f"{self.key}.json")
+        target = self.folder / f"{self.key}.ids"
+        try:
+            self.fh.close()
+            os.replace(self.tmp, target)
+            target = self.folder / f"{self.key}.json"
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.key}.", suffix=".json.tmp", dir=self.folder)
+            self.tmp = Path(tmp)  # what abort() removes from here on
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(meta, fh, ensure_ascii=False)
+            os.replace(tmp, target)
+        except OSError as e:
+            self._failed(target, e)
         ids = _map(self.folder / f"{self.key}.ids", self.dtype.name, self.length)
         return Entry(self.key, ids, tokens, level, stats, list(specials or []))
 
+    def _failed(self, path: Path, e: OSError):
+        """A full or read-only cache folder: one line, no temporary file left behind (an .ids
+        without its .json is never looked up, and the next run rewrites it)."""
+        from gen.errors import GenError, WriteError
+
+        self.abort()
+        raise GenError(f"{WriteError(path, e)} (token cache; free some space or point "
+                       "GEN_CACHE_DIR at another folder)") from None
+
     def abort(self) -> None:
-        self.fh.close()
+        try:
+            self.fh.close()
+        except OSError:
+            pass  # the close's flush failed too: the file goes anyway
         self.tmp.unlink(missing_ok=True)
 
 

@@ -67,7 +67,7 @@ def test_weights_that_do_not_match_the_config(gen, tiny_run, tmp_path):
     meta = json.loads((tiny_run / "meta.json").read_text())
     meta["model"]["hidden"] = 64
     (run / "meta.json").write_text(json.dumps(meta))
-    (run / "best.pt").write_bytes((tiny_run / "best.pt").read_bytes())
+    (run / "model.safetensors").write_bytes((tiny_run / "model.safetensors").read_bytes())
     r = gen("sample", "-c", run)
     assert one_clear_line(r) and "does not match" in r.err
 
@@ -120,7 +120,7 @@ def test_ctrl_c_saves_and_resume_continues(tmp_path):
     p.send_signal(signal.SIGINT)
     stdout, stderr = p.communicate(timeout=30)
     assert time.time() - t0 < 10
-    assert p.returncode == 1 and stdout == ""
+    assert p.returncode == 130 and stdout == ""
     assert "interrupted at step" in stderr and "Traceback" not in stderr
     step = int(stderr.split("interrupted at step ")[1].split(";")[0])
     assert ckpt.load_tensors(out / "last.pt")["state"]["step"] == step
@@ -138,7 +138,7 @@ def test_kill_9_at_any_moment_leaves_loadable_checkpoints(tmp_path):
         out = tmp_path / f"run{i}"
         # Tiny model, evaluation every 20 steps: checkpoints are being written most of the time.
         p = _start_training(out, "--hidden", "16", "--embed-dim", "8", "--layers", "1")
-        _wait_for(out / "best.pt")
+        _wait_for(out / "model.safetensors")
         time.sleep(rng.uniform(0, 1.5))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=30)

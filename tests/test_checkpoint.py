@@ -3,6 +3,8 @@
 import json
 import os
 import pickle
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,6 +12,8 @@ import torch
 from gen import CHECKPOINT_FORMAT
 from gen import checkpoint as ckpt
 from gen.errors import GenError
+
+FORMAT1 = Path(__file__).parent / "data" / "format1-run"  # written by gen 0.1.0 (format 1)
 
 
 def test_round_trip_gives_the_same_predictions(tiny_run):
@@ -65,14 +69,135 @@ def test_planted_pickle_is_refused_and_runs_nothing(tiny_run, tmp_path, write):
     assert not marker.exists()
 
 
-def test_truncated_checkpoint_is_a_clear_error(tiny_run, tmp_path):
+def test_truncated_format1_checkpoint_is_a_clear_error(tmp_path):
     run = tmp_path / "cut"
     run.mkdir()
-    (run / "meta.json").write_text((tiny_run / "meta.json").read_text())
-    data = (tiny_run / "best.pt").read_bytes()
+    (run / "meta.json").write_text((FORMAT1 / "meta.json").read_text())
+    data = (FORMAT1 / "best.pt").read_bytes()
     (run / "best.pt").write_bytes(data[: len(data) // 2])
     with pytest.raises(GenError, match="corrupt or truncated"):
         ckpt.load_model(run)
+
+
+def _cut(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
+def _header_only(data: bytes) -> bytes:
+    n = int.from_bytes(data[:8], "little")
+    return data[: 8 + n]
+
+
+def _garbage_header(data: bytes) -> bytes:
+    return data[:8] + b"{not json" + data[17:]
+
+
+def _huge_header_length(data: bytes) -> bytes:
+    return (2**40).to_bytes(8, "little") + data[8:]
+
+
+def _a_pickle(data: bytes) -> bytes:
+    return pickle.dumps({"model": {"w": 1}})
+
+
+@pytest.mark.parametrize("spoil", [_cut, _header_only, _garbage_header, _huge_header_length,
+                                   _a_pickle, lambda d: b"", lambda d: d[:5]],
+                         ids=["half", "header-only", "garbage-header", "huge-header", "pickle",
+                              "empty", "5-bytes"])
+def test_corrupt_safetensors_is_a_clear_error(tiny_run, tmp_path, spoil):
+    run = tmp_path / "spoilt"
+    run.mkdir()
+    (run / "meta.json").write_text((tiny_run / "meta.json").read_text())
+    (run / "model.safetensors").write_bytes(spoil((tiny_run / "model.safetensors").read_bytes()))
+    with pytest.raises(GenError, match="is corrupt or truncated") as e:
+        ckpt.load_model(run)
+    assert len(str(e.value).splitlines()) == 1
+
+
+def test_weights_are_safetensors_with_step_and_loss(tiny_run):
+    from safetensors import safe_open
+
+    with safe_open(str(tiny_run / "model.safetensors"), framework="pt") as f:
+        meta = f.metadata()
+        names = set(f.keys())
+    summary = json.loads((tiny_run / "meta.json").read_text())["summary"]
+    assert int(meta["step"]) == summary["best_step"]
+    assert json.loads(meta["val_loss"]) == pytest.approx(summary["best_val"])
+    assert names == set(ckpt.load_model(tiny_run).model.state_dict())
+    assert not (tiny_run / "best.pt").exists()
+
+
+def test_format1_run_loads_and_samples(gen, tmp_path):
+    import gen as api
+
+    run = tmp_path / "old"
+    shutil.copytree(FORMAT1, run)
+    m = api.load(run)
+    assert m.info["format"] == 1 and m.info["weights"] == "best.pt"
+    text = m.sample(seed="First", length=30, rng_seed=1)[0]
+    assert text.startswith("First") and len(text) == 35
+    r = gen("sample", "-c", run, "--seed", "First", "-n", "30", "--rng-seed", "1", "-t", "1", "-q")
+    assert r.code == 0 and r.out == text + "\n"
+    info = gen("info", "-c", run).out
+    assert "format       1 (weights in best.pt)" in info
+    # Read only: loading and sampling change nothing in the folder.
+    assert sorted(p.name for p in run.iterdir()) == sorted(p.name for p in FORMAT1.iterdir())
+
+
+def test_format1_run_resumes_into_format2(gen, tmp_path, monkeypatch):
+    from conftest import SHAKESPEARE
+
+    run = tmp_path / "old"
+    shutil.copytree(FORMAT1, run)
+    corpus = tmp_path / "small.txt"
+    corpus.write_text(SHAKESPEARE.read_text()[:20000])  # what the stored run learned from
+    before = ckpt.load_model(run).model.state_dict()
+    r = gen("train", "--resume", run, str(corpus), "--steps", "40", "-q")
+    assert r.code == 0, r.err
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["format"] == 2 and meta["summary"]["step"] == 40
+    assert (run / "model.safetensors").exists() and not (run / "best.pt").exists()
+    after = ckpt.load_model(run)
+    assert after.run == run and set(after.model.state_dict()) == set(before)
+    d = json.loads(gen("info", "-c", run, "--json").out)
+    assert d["format"] == 2 and d["weights"] == "model.safetensors"
+
+
+def test_init_from_a_format1_run(gen, tmp_path):
+    from conftest import SHAKESPEARE
+
+    corpus = tmp_path / "more.txt"
+    corpus.write_text(SHAKESPEARE.read_text()[20000:40000])
+    r = gen("train", str(corpus), "--init-from", FORMAT1, "--steps", "4", "--eval-every", "2",
+            "-o", tmp_path / "tuned", "--batch-size", "8", "--seq-len", "16", "-q")
+    assert r.code == 0, r.err
+    assert ckpt.load_model(tmp_path / "tuned").model.cfg.hidden == 16
+
+
+def test_find_latest_and_compare_see_both_formats(gen, tiny_run, tmp_path, monkeypatch):
+    root = tmp_path / "checkpoints"
+    shutil.copytree(tiny_run, root / "new")
+    shutil.copytree(FORMAT1, root / "old")
+    os.utime(root / "old" / "best.pt")  # the format-1 run's weights changed last
+    assert ckpt.find_latest(root) == root / "old"
+    os.utime(root / "new" / "model.safetensors")
+    assert ckpt.find_latest(root) == root / "new"
+    rows = json.loads(gen("compare", root / "old", root / "new", "--json").out)
+    assert [r["format"] for r in rows] == [1, 2]
+    from gen.studio.runs import summary
+
+    assert summary(root, "old")["trained"] and summary(root, "new")["trained"]
+
+
+def test_a_run_saved_on_another_device_loads_on_the_cpu(tiny_run, tmp_path):
+    """Weights are written from CPU copies and read with device="cpu": a safetensors file
+    records no device, so one written on a GPU machine reads here the same way."""
+    from safetensors.torch import load_file
+
+    loaded = ckpt.load_model(tiny_run, device="cpu")
+    assert all(t.device.type == "cpu" for t in loaded.model.state_dict().values())
+    raw = load_file(str(tiny_run / "model.safetensors"), device="cpu")
+    assert all(torch.equal(raw[k], v) for k, v in loaded.model.state_dict().items())
 
 
 def test_other_format_version_is_named(tiny_run, tmp_path):
@@ -104,3 +229,27 @@ def test_failed_write_leaves_previous_file_intact(tmp_path, monkeypatch):
         ckpt.save_tensors(path, {"model": {"w": torch.zeros(3)}})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temp file left behind
+
+
+CUDA_RUN = Path(__file__).parent / "data" / "cuda-run"  # gen 0.1.0 (format 1) on an H200, cuda
+
+
+def test_a_run_trained_on_cuda_loads_samples_and_resumes_on_the_cpu(gen, tmp_path, monkeypatch):
+    """tests/data/cuda-run was trained with --device cuda (its best.pt and last.pt hold CUDA
+    tensors); sample.txt is `gen sample --seed First -n 30 --rng-seed 1 -t 1` printed there."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    run = tmp_path / "cuda"
+    shutil.copytree(CUDA_RUN, run)
+    assert json.loads((run / "meta.json").read_text())["device"] == "cuda"
+    loaded = ckpt.load_model(run)
+    assert all(t.device.type == "cpu" for t in loaded.model.state_dict().values())
+    r = gen("sample", "-c", run, "--seed", "First", "-n", "30", "--rng-seed", "1", "-t", "1", "-q")
+    assert r.code == 0 and r.out == (CUDA_RUN / "sample.txt").read_text()
+    from conftest import SHAKESPEARE
+
+    corpus = tmp_path / "small.txt"
+    corpus.write_text(SHAKESPEARE.read_text()[:20000])
+    r = gen("train", "--resume", run, str(corpus), "--steps", "30", "--device", "cpu", "-q")
+    assert r.code == 0, r.err
+    assert json.loads((run / "meta.json").read_text())["format"] == 2
+    assert ckpt.load_tensors(run / "last.pt")["state"]["step"] == 30

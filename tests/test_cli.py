@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ def test_train_prints_nothing_on_stdout(gen, small_text, tmp_path):
     assert r.code == 0, r.err
     assert r.out == ""
     assert "done: 4 steps" in r.err and "best validation" in r.err
-    assert {p.name for p in (tmp_path / "r").iterdir()} >= {"meta.json", "best.pt", "last.pt",
+    assert {p.name for p in (tmp_path / "r").iterdir()} >= {"meta.json", "model.safetensors", "last.pt",
                                                             "metrics.jsonl"}
 
 
@@ -92,7 +93,7 @@ def test_info_and_plots(gen, tiny_run, tmp_path):
 
     from gen import checkpoint as ckpt
 
-    weights = ckpt.load_tensors(tiny_run / "best.pt")["model"]
+    weights = ckpt.load_weights(tiny_run / "model.safetensors")
     assert d["parameters"] == sum(w.numel() for w in weights.values())
     text = gen("info", "-c", tiny_run).out
     assert "lstm 1x32" in text and "best val" in text
@@ -120,10 +121,28 @@ def test_user_errors_are_one_line(gen, args, message, tmp_path, monkeypatch):
     assert message in r.err
 
 
-def test_no_checkpoint_yet(gen, tmp_path, monkeypatch):
+def test_no_checkpoint_yet_samples_the_bundled_model(gen, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    r = gen("sample")
-    assert r.code == 1 and "no trained model found" in r.err and "gen train" in r.err
+    r = gen("sample", "-n", "30", "--rng-seed", "1")
+    assert r.code == 0 and "bundled model 'shakespeare'" in r.err and "gen train" in r.err
+    assert r.out == gen("sample", "-c", "shakespeare", "-n", "30", "--rng-seed", "1").out
+
+
+def test_own_run_is_preferred_to_the_bundled_ones(gen, tiny_run, tmp_path, monkeypatch):
+    import shutil
+
+    from gen import checkpoint as ckpt
+    from gen.resources import bundled_model
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "checkpoints").mkdir()
+    # A copy of a bundled run in checkpoints/ (as in a fresh clone) is not "your own" run.
+    shutil.copytree(bundled_model("irish-abc"), tmp_path / "checkpoints" / "irish-abc")
+    assert ckpt.find_latest() == bundled_model("shakespeare")
+    shutil.copytree(tiny_run, tmp_path / "checkpoints" / "mine")
+    assert ckpt.find_latest() == Path("checkpoints") / "mine"
+    r = gen("sample", "-n", "5", "--rng-seed", "1")
+    assert r.code == 0 and "bundled" not in r.err
 
 
 @pytest.mark.parametrize("content, message", [
@@ -174,3 +193,18 @@ def test_help_is_fast_and_imports_nothing_heavy():
                        env={"PYTHONPATH": str(ROOT)})
     assert p.stdout.split() == ["False", "False"]
     assert gen_subprocess("--help").returncode == 0
+
+
+def test_studio_shows_the_bundled_models_until_there_is_a_run(tiny_run, tmp_path, monkeypatch):
+    import shutil
+
+    from gen.commands.studio import runs_folder
+    from gen.resources import bundled_root
+    from gen.studio.runs import list_runs
+
+    monkeypatch.chdir(tmp_path)
+    assert runs_folder(None) == bundled_root()
+    assert {"shakespeare", "irish-abc"} <= set(list_runs(runs_folder(None)))
+    shutil.copytree(tiny_run, tmp_path / "checkpoints" / "mine")
+    assert runs_folder(None) == Path("checkpoints")
+    assert runs_folder(tmp_path / "elsewhere") == tmp_path / "elsewhere"

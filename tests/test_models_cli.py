@@ -24,7 +24,7 @@ def test_each_cell_trains_and_samples(gen, small_text, tmp_path, cell):
 def test_one_hot_input(gen, small_text, tmp_path):
     run = tmp_path / "oh"
     assert gen("train", small_text, "--one-hot", "--steps", "3", "-o", run, *TINY_MODEL).code == 0
-    weights = ckpt.load_tensors(run / "best.pt")["model"]
+    weights = ckpt.load_weights(run / "model.safetensors")
     assert "embed.weight" not in weights
     vocab = len(json.loads((run / "meta.json").read_text())["vocab"]["tokens"])
     assert weights["rnn.weight_ih_l0"].shape[1] == vocab
@@ -67,7 +67,7 @@ def test_init_from_starts_from_the_old_weights(gen, tiny_run, tmp_path, small_te
     r = gen("train", small_text, "--init-from", tiny_run, "--steps", "1", "--lr", "1e-9",
             "-o", run, "-q")
     assert r.code == 0, r.err
-    old = ckpt.load_tensors(tiny_run / "best.pt")["model"]
+    old = ckpt.load_weights(tiny_run / "model.safetensors")
     new = ckpt.load_tensors(run / "last.pt")["model"]
     assert all(torch.allclose(old[k], new[k], atol=1e-6) for k in old)
 

@@ -7,7 +7,7 @@ from gen import checkpoint as ckpt
 from gen.data import split_ids
 from gen.model import ModelConfig, RNNLM
 from gen.tokenize import Vocab
-from gen.train import TrainConfig, Trainer
+from gen.trainer import TrainConfig, Trainer
 
 from conftest import TINY_MODEL
 
@@ -48,7 +48,7 @@ def test_resume_after_ctrl_c_lands_on_the_same_curve(gen, small_text, tmp_path, 
 
     monkeypatch.setattr(TrainDisplay, "on_step", ctrl_c_at_25)
     r = gen("train", small_text, "-o", part, *common)
-    assert r.code == 1 and "interrupted at step 25" in r.err and "--resume" in r.err
+    assert r.code == 130 and "interrupted at step 25" in r.err and "--resume" in r.err
     assert "Traceback" not in r.err
     monkeypatch.setattr(TrainDisplay, "on_step", original)
 
@@ -60,8 +60,8 @@ def test_resume_after_ctrl_c_lands_on_the_same_curve(gen, small_text, tmp_path, 
     wa = ckpt.load_tensors(full / "last.pt")["model"]
     wb = ckpt.load_tensors(part / "last.pt")["model"]
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    ba = ckpt.load_tensors(full / "best.pt")["model"]
-    bb = ckpt.load_tensors(part / "best.pt")["model"]
+    ba = ckpt.load_weights(full / "model.safetensors")
+    bb = ckpt.load_weights(part / "model.safetensors")
     assert all(torch.equal(ba[k], bb[k]) for k in ba)
 
 
@@ -84,11 +84,11 @@ def test_the_weight_average_is_what_is_scored_and_saved_as_best(tmp_path):
     state = t.fit()
     for m, a in zip(manual, t.average.avg):
         torch.testing.assert_close(a, m)
-    best = ckpt.load_tensors(tmp_path / "best.pt")["model"]
+    best = ckpt.load_weights(tmp_path / "model.safetensors")
     last = ckpt.load_tensors(tmp_path / "last.pt")["model"]
     names = [n for n, _ in t.model.named_parameters()]
     for name, a in zip(names, t.average.avg):
-        assert torch.equal(best[name], a)          # best.pt: the average
+        assert torch.equal(best[name], a)          # model.safetensors: the average
     assert any(not torch.equal(best[k], last[k]) for k in names)  # last.pt: the raw weights
     with t.average.applied():
         val, _ = mean_loss(t.model, t.val_ids)
@@ -117,6 +117,6 @@ def test_non_finite_loss_stops_and_keeps_usable_checkpoints(tmp_path):
     t.model.forward = blow_up_at_15
     state = t.fit()
     assert "loss became nan at step 15" in state.stopped and state.step == 14
-    for name in ("best.pt", "last.pt"):
-        weights = ckpt.load_tensors(tmp_path / name)["model"]
+    for weights in (ckpt.load_weights(tmp_path / "model.safetensors"),
+                    ckpt.load_tensors(tmp_path / "last.pt")["model"]):
         assert all(torch.isfinite(w).all() for w in weights.values())

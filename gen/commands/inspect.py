@@ -17,33 +17,14 @@ def _bits(nats):
 
 def evaluate_file(path: str, checkpoint: Path | None, as_json: bool, encoding: str, device: str,
                   context: int | None = None) -> None:
-    import torch
-
     from gen.corpus import load_corpus
-    from gen.evaluate import mean_loss, windowed_loss
-    from gen.tokenize.vocab import describe_unknown
 
     loaded = ckpt.load_model(ckpt.resolve_run(checkpoint), device="cpu")
     corpus_meta = loaded.meta["corpus"]
     corpus = load_corpus(path, corpus_meta["kind"], corpus_meta["level"], encoding,
                          **corpus_meta.get("options", {}))
+    nats, count, skipped = score_tokens(loaded, corpus.tokens, context, path)
     vocab = loaded.vocab
-    tokens = corpus.tokens
-    skipped = 0
-    if vocab.unk is None:
-        missing = set(vocab.unknown(tokens))
-        if missing:
-            kept = [t for t in tokens if t not in missing]
-            skipped = len(tokens) - len(kept)
-            warn(f"skipped {skipped} tokens the model never saw ({describe_unknown(sorted(missing))})")
-            tokens = kept
-    if len(tokens) < 2:
-        raise GenError(f"{path} has too little text the model can score")
-    ids = torch.tensor(vocab.encode(tokens), dtype=torch.long)
-    if context is None:
-        nats, count = mean_loss(loaded.model, ids, "fp32")
-    else:
-        nats, count = windowed_loss(loaded.model, ids, context)
     result = {"file": path, "checkpoint": str(loaded.run), "tokens": count, "skipped": skipped,
               "context": context,
               "level": vocab.level, "nats_per_token": nats, "bits_per_token": _bits(nats),
@@ -56,11 +37,42 @@ def evaluate_file(path: str, checkpoint: Path | None, as_json: bool, encoding: s
                   + (f", at most {context} tokens of context each" if context else "") + "\n")
 
 
+def score_tokens(loaded, tokens: list[str], context: int | None = None,
+                 name: str = "the text") -> tuple[float, int, int]:
+    """(nats per token, tokens scored, tokens skipped): `gen eval` and the API's ``score``.
+    Tokens the model never saw are skipped with a warning (a vocabulary without <unk>)."""
+    import torch
+
+    from gen.evaluate import mean_loss, windowed_loss
+    from gen.tokenize.vocab import describe_unknown
+
+    if context is not None and context < 1:
+        raise GenError("--context must be at least 1")
+    vocab = loaded.vocab
+    skipped = 0
+    if vocab.unk is None:
+        missing = set(vocab.unknown(tokens))
+        if missing:
+            kept = [t for t in tokens if t not in missing]
+            skipped = len(tokens) - len(kept)
+            warn(f"skipped {skipped} tokens the model never saw ({describe_unknown(sorted(missing))})")
+            tokens = kept
+    if len(tokens) < 2:
+        raise GenError(f"{name} has too little text the model can score")
+    ids = torch.tensor(vocab.encode(tokens), dtype=torch.long)
+    if context is None:
+        nats, count = mean_loss(loaded.model, ids, "fp32")
+    else:
+        nats, count = windowed_loss(loaded.model, ids, context)
+    return nats, count, skipped
+
+
 def describe(run: Path) -> dict:
     """Everything `gen info` shows about a run, from meta.json alone (no weights loaded)."""
     meta = ckpt.read_meta(run)
     m, t, s = meta["model"], meta.get("train", {}), meta.get("summary", {})
     params = _count_params(m)
+    weights = ckpt.weights_file(run)
     return {"run": str(run), "gen_version": meta.get("gen_version"), "created": meta.get("created"),
             "corpus": meta.get("corpus", {}).get("source"), "kind": meta["corpus"]["kind"],
             "level": meta["corpus"]["level"], "vocab_size": len(meta["vocab"]["tokens"]),
@@ -68,7 +80,8 @@ def describe(run: Path) -> dict:
             "tokens": s.get("tokens"), "train_seconds": s.get("elapsed"),
             "best_val_nats": s.get("best_val"), "best_val_bits": _bits(s.get("best_val")),
             "best_step": s.get("best_step"), "stopped": s.get("stopped") or None,
-            "world_size": meta.get("world_size", 1)}
+            "world_size": meta.get("world_size", 1), "format": meta.get("format"),
+            "weights": weights.name if weights else None, "bundled": meta.get("bundled") is True}
 
 
 def _count_params(m: dict) -> int:
@@ -106,6 +119,8 @@ def info(checkpoint: Path | None, as_json: bool, plot: bool) -> None:
                          f"per {d['level']} (step {d['best_step']})")
         if d["stopped"]:
             lines.append(f"stopped      {d['stopped']}")
+        lines.append(f"format       {d['format']} (weights in {d['weights'] or 'no file yet'})"
+                     + ("; comes with gen" if d["bundled"] else ""))
         write_out("\n".join(lines) + "\n")
     if plot:
         terminal_plot(run)

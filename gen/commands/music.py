@@ -10,12 +10,18 @@ from pathlib import Path
 from gen.console import log, write_out
 from gen.errors import GenError
 
-REPO_CORPORA = Path(__file__).resolve().parents[2] / "corpora"
 
 
 def list_corpora(as_json: bool = False) -> None:
+    from gen.resources import corpora_dir
+
     rows = []
-    folders = [REPO_CORPORA] + ([Path("corpora")] if Path("corpora").resolve() != REPO_CORPORA else [])
+    # gen's own corpora (inside the installed package, or the repository's corpora/), and a
+    # corpora/ folder in the working directory if that is another one.
+    bundled = corpora_dir()
+    folders = [bundled] if bundled is not None else []
+    if not bundled or Path("corpora").resolve() != bundled.resolve():
+        folders.append(Path("corpora"))
     for folder in folders:
         for p in sorted(folder.glob("*")) if folder.is_dir() else []:
             if p.suffix.lower() == ".abc":
@@ -56,7 +62,7 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True,
           against: Path | None = None) -> int:
     """Print the per-tune report; return the exit code (0 when every tune passes)."""
     from gen.music.check import check_text
-    from gen.music.form import forms, summarise
+    from gen.music.form import summarise, tune_form
 
     if path.suffix.lower() in (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".krn"):
         return _check_score(path, as_json)
@@ -64,10 +70,13 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True,
     if not result["tunes"]:
         raise GenError(f"{path} holds no ABC tunes (no line starts with X:)")
     if against is not None:
-        corpus = forms(_read_abc(against))
-        if not corpus:
-            raise GenError(f"{against} holds no ABC tunes (no line starts with X:)")
-        result["against"] = {"file": str(against), "form": summarise(corpus)}
+        from gen.music.abc.lexer import split_tunes
+        from gen.music.compare import compare, read_corpus
+
+        corpus = read_corpus(str(against))
+        result["against"] = {"file": str(against),
+                             "form": summarise([tune_form(tokens) for _, tokens in corpus]),
+                             **compare(split_tunes(_read_abc(path)), corpus)}
     if as_json:
         write_out(json.dumps(result, indent=1) + "\n")
     else:
@@ -97,6 +106,10 @@ def check(path: Path, as_json: bool = False, use_music21: bool = True,
             log("abc2midi not installed (Debian package abcmidi): its check was skipped")
         write_out("total: " + "; ".join(parts) + "\n")
         write_out(_form_table(path, t["form"], against, result.get("against", {}).get("form")))
+        if against is not None:
+            from gen.music.compare import table
+
+            write_out("\n" + table(result["against"], path.name, against.name))
     return 0 if result["totals"]["ok"] == result["totals"]["tunes"] else 1
 
 

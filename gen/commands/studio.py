@@ -11,15 +11,33 @@ from gen.errors import GenError
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
 
-def run(runs: Path, port: int, host: str, open_browser: bool) -> None:
+def runs_folder(runs: Path | None) -> Path:
+    """The folder to show: ``--runs``; by default ./checkpoints, or, while that holds no run,
+    the models that come with gen (so the studio has something to show before any training)."""
+    if runs is not None:
+        return runs
+    from gen.resources import bundled_root
+    from gen.studio.runs import list_runs
+
+    default = Path("checkpoints")
+    bundled = bundled_root()
+    if not list_runs(default) and bundled is not None:
+        log(f"no runs under {default}/ yet: showing the models that come with gen")
+        return bundled
+    return default
+
+
+def run(runs: Path | None, port: int, host: str, open_browser: bool) -> None:
     try:
         import starlette  # noqa: F401
         import uvicorn
     except ImportError:
-        raise GenError("gen studio needs its web packages: pip install 'gen[studio]' "
-                       "(starlette and uvicorn)") from None
+        # Both are dependencies of gen: only a damaged environment gets here.
+        raise GenError("starlette or uvicorn is missing from this Python environment; "
+                       "reinstall gen (pip install -e .)") from None
     if not 0 <= port <= 65535:
         raise GenError("--port must be between 0 and 65535")
+    runs = runs_folder(runs)
     if not runs.is_dir():
         raise GenError(f"no runs folder {runs}/: train a model first (`gen train CORPUS`) "
                        "or pass --runs DIR")

@@ -80,13 +80,14 @@ def _prepare(spec: str, kind: str, level: str | None, encoding: str, vocab_size:
     return corpus if corpus is not None else build()
 
 
-def run(req: TrainRequest) -> None:
+def run(req: TrainRequest) -> Path:
+    """Train as the request says; the run folder."""
     from gen import distributed as dist
 
     if req.started is None:
         req.started = time.perf_counter()
     try:
-        _run(req)
+        run_dir = _run(req)
         dist.barrier()  # no rank leaves (closing its sockets) while another still reads from it
     except GenError:
         raise
@@ -101,9 +102,10 @@ def run(req: TrainRequest) -> None:
 
         runfolder.release_all()
         dist.teardown()
+    return run_dir
 
 
-def _run(req: TrainRequest) -> None:
+def _run(req: TrainRequest) -> Path:
     import torch
 
     from gen import distributed as dist
@@ -114,7 +116,7 @@ def _run(req: TrainRequest) -> None:
     from gen.model import RNNLM, ModelConfig
     from gen.progress import TrainDisplay
     from gen.tokenize import vocab_from_json
-    from gen.train import Trainer, TrainConfig
+    from gen.trainer import Trainer, TrainConfig
 
     device = dist.setup(pick_device(req.device))
     if not dist.is_main():
@@ -124,6 +126,8 @@ def _run(req: TrainRequest) -> None:
         run_dir = _claim(ckpt.resolve_run(req.resume), None)
         meta = ckpt.read_meta(run_dir)
         resume_payload = ckpt.load_tensors(run_dir / ckpt.LAST)
+        if dist.is_main():
+            ckpt.upgrade(run_dir, meta)  # a format-1 run goes on in format 2
         cfg = TrainConfig.from_json({**meta["train"], **_budget(req.train)})
         source = req.corpus or meta["corpus"]["source"]
         vocab = vocab_from_json(meta["vocab"])
@@ -223,12 +227,7 @@ def _run(req: TrainRequest) -> None:
     t0 = time.perf_counter()
     with TrainDisplay(req.quiet, unit=corpus.level) as display:
         trainer.on_step, trainer.on_eval = display.on_step, display.on_eval
-        try:
-            state = trainer.fit()
-        except KeyboardInterrupt:
-            saved = "state saved" if dist.world_size() == 1 else "last evaluation's state kept"
-            raise GenError(f"interrupted at step {trainer.state.step}; {saved}, continue with "
-                           f"`gen train --resume {run_dir}`") from None
+        state = _fit(trainer, run_dir)
     if dist.is_main():
         meta["timings"] = {**trainer.timings(), "total_s": round(time.perf_counter() - req.started, 2)}
         ckpt.write_json(run_dir / ckpt.META, meta)
@@ -244,6 +243,35 @@ def _run(req: TrainRequest) -> None:
             else "n/a (no validation split)"
         log(f"done: {state.step} steps, {state.tokens:,} tokens in {time.perf_counter() - t0:.0f}s; "
             f"best validation {shown}; saved {run_dir}")
+    return run_dir
+
+
+def _fit(trainer, run_dir: Path):
+    """trainer.fit(), with a stop on a signal or a failed write as one line (gen/stopping.py)."""
+    import signal
+
+    from gen import distributed as dist
+    from gen.errors import Stopped, WriteError
+    from gen.stopping import describe
+
+    step = lambda: trainer.state.step  # noqa: E731
+    resume = f"continue with `gen train --resume {run_dir}`"
+    try:
+        state = trainer.fit()
+    except KeyboardInterrupt:  # a second signal, or no handler (not the main thread)
+        signum = trainer.stop.signum or signal.SIGINT
+        saved = "the last state written is kept" if trainer.stop.signum or \
+            dist.world_size() > 1 else "state saved"
+        raise Stopped(f"{describe(signum)} at step {step()}; {saved}, {resume}"
+                      if dist.is_main() else "", signum) from None
+    except WriteError as e:
+        hint = f"; {resume} once it can be written" if (run_dir / ckpt.LAST).exists() else ""
+        raise GenError(f"{e}; training stopped at step {step()}{hint}") from None
+    if trainer.stopped_by:
+        raise Stopped(f"{state.stopped} at step {state.step}; state saved in "
+                      f"{run_dir / ckpt.LAST}, {resume}" if dist.is_main() else "",
+                      trainer.stopped_by)
+    return state
 
 
 def _budget(train: dict) -> dict:

@@ -61,15 +61,18 @@ def to_midi(src: Path, out: Path) -> list[Path]:
 
 
 def synth(mid: Path, wav: Path) -> Path:
+    from gen.outfile import atomic_output
+
     font = next((f for f in SOUNDFONTS if Path(f).exists()), None)
-    if shutil.which("fluidsynth") and font:
-        _run([shutil.which("fluidsynth"), "-ni", "-F", str(wav), "-r", "44100", font, str(mid)],
-             "fluidsynth")
-    elif shutil.which("timidity"):
-        _run([shutil.which("timidity"), str(mid), "-Ow", "-o", str(wav)], "timidity")
-    else:
+    if not (shutil.which("fluidsynth") and font) and not shutil.which("timidity"):
         raise GenError("rendering WAV needs fluidsynth with a soundfont (Debian packages fluidsynth "
                        "fluid-soundfont-gm) or timidity (Debian package timidity)")
+    with atomic_output(wav) as tmp:  # a tool that fails half-way leaves no partial file
+        if shutil.which("fluidsynth") and font:
+            _run([shutil.which("fluidsynth"), "-ni", "-F", str(tmp), "-r", "44100", font,
+                  str(mid)], "fluidsynth")
+        else:
+            _run([shutil.which("timidity"), str(mid), "-Ow", "-o", str(tmp)], "timidity")
     return wav
 
 
@@ -86,15 +89,33 @@ def to_wav(src: Path, out: Path) -> list[Path]:
 
 
 def to_svg(src: Path, out: Path) -> list[Path]:
+    import os
+
+    from gen.errors import WriteError
+
     exe = need("abcm2ps", "abcm2ps", "drawing sheet music")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    before = set(out.parent.glob(f"{out.stem}*.svg"))
-    _run([exe, "-q", "-g", "-O", str(out), str(src)], "abcm2ps")
-    pages = sorted(set(out.parent.glob(f"{out.stem}*.svg")) - before) or \
-        sorted(out.parent.glob(f"{out.stem}[0-9][0-9][0-9].svg"))
-    if not pages:
-        raise GenError(f"abcm2ps wrote no pages for {src}")
-    return pages
+    # Pages are drawn in a temporary folder beside the output and moved into place only when
+    # abcm2ps succeeded: a failure leaves no partial pages.
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=out.parent, prefix=".gen-svg-"))
+    except OSError as e:
+        raise WriteError(out, e) from None
+    try:
+        _run([exe, "-q", "-g", "-O", str(work / out.name), str(src)], "abcm2ps")
+        drawn = sorted(work.glob(f"{out.stem}*.svg"))
+        if not drawn:
+            raise GenError(f"abcm2ps wrote no pages for {src}")
+        pages = []
+        for page in drawn:
+            try:
+                os.replace(page, out.parent / page.name)
+            except OSError as e:
+                raise WriteError(out.parent / page.name, e) from None
+            pages.append(out.parent / page.name)
+        return pages
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def to_png(src: Path, out: Path) -> list[Path]:
@@ -107,14 +128,18 @@ def to_png(src: Path, out: Path) -> list[Path]:
         raise GenError("PNG sheet music needs rsvg-convert: install the Debian package librsvg2-bin "
                        "(or use --to svg)")
     need("abcm2ps", "abcm2ps", "drawing sheet music")
+    from gen.outfile import atomic_output
+
     pngs = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, svg in enumerate(to_svg(src, Path(tmp) / "page.svg"), 1):
             png = out.with_name(f"{out.stem}-{i}.png") if i > 1 else out
-            if rsvg:
-                _run([rsvg, "-b", "white", "-o", str(png), str(svg)], "rsvg-convert")
-            else:
-                cairosvg.svg2png(url=str(svg), write_to=str(png), background_color="white")
+            with atomic_output(png) as tmp_png:
+                if rsvg:
+                    _run([rsvg, "-b", "white", "-o", str(tmp_png), str(svg)], "rsvg-convert")
+                else:
+                    cairosvg.svg2png(url=str(svg), write_to=str(tmp_png),
+                                     background_color="white")
             pngs.append(png)
     return pngs
 

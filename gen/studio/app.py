@@ -4,7 +4,7 @@ Every user mistake is a GenError, answered as JSON ``{"error": message}`` with 4
 or file that does not exist); anything else is logged on stderr and answered 500 with one line,
 never a traceback page. Model work runs in Starlette's thread pool, so the event loop keeps
 serving while a model samples; each model has a lock (see runs.Models) and at most
-``MAX_STREAMS`` samples run at once.
+``MAX_STREAMS`` samples run at once, more wait in a short queue (gen.studio.queue).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -29,14 +29,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gen.errors import GenError
-from gen.studio import inside, runs, sampling, scores
+from gen.studio import inside, memory, runs, sampling, scores
+from gen.studio.queue import Busy, Slots
 
 STATIC = Path(__file__).parent / "static"
 MAX_STREAMS = 4
-
-
-class Busy(GenError):
-    """Too many samples running at once: 429, try again."""
+MAX_WAITING = 32      # requests queued behind the running ones; more get 429 at once
+WAIT_SECONDS = 60.0   # the longest a queued request waits for a slot before its 429
 
 
 def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.0.1") -> Starlette:
@@ -45,7 +44,11 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
     runs_arg = runs_arg if runs_arg is not None else str(runs_root)
     models = runs.Models()
     acts = inside.Activations()
-    slots = threading.BoundedSemaphore(MAX_STREAMS)
+    slots = Slots(MAX_STREAMS, MAX_WAITING, WAIT_SECONDS)
+    # Sampling and model loads run on a few threads of their own, not Starlette's pool of 40:
+    # each thread that runs torch keeps its own allocator arena and buffers (gen.studio.memory).
+    memory.bound_allocator()
+    pool = memory.model_pool(MAX_STREAMS + 1)
     state: dict = {}
 
     @asynccontextmanager
@@ -65,7 +68,7 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
             from gen import checkpoint as ckpt
             import gen.sample  # noqa: F401
 
-            models.get(ckpt.find_latest(runs_root).resolve())
+            models.get(ckpt.find_latest(runs_root, bundled=False).resolve())
         except Exception:  # no runs yet, or a broken one: the page will say so when asked
             pass
 
@@ -113,35 +116,54 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
         t0 = time.perf_counter()
         body = await body_of(request)
         opts = sampling.parse_options(body)
-        model = await run_in_threadpool(model_for, body.get("run"))
+        model = await memory.run_in(pool, model_for, body.get("run"))
         kind = model.loaded.meta["corpus"]["kind"]
         start = {"type": "start", "run": body.get("run"), "kind": kind, "rng_seed": opts.rng_seed,
                  "num_samples": opts.num_samples, "seed": opts.seed,
                  "command": sampling.command_line(f"{runs_arg.rstrip('/')}/{body.get('run')}", opts)}
-        if not slots.acquire(blocking=False):
-            raise Busy(f"{MAX_STREAMS} samples are already running; try again when one finishes")
-        try:
-            if kind == "text":
-                steps = await run_in_threadpool(sampling.text_steps, model, opts)
-            else:
-                lines = await run_in_threadpool(music_batch, model, opts)
-        except BaseException:
-            slots.release()
-            raise
+
+        def prepare():
+            return sampling.text_steps(model, opts) if kind == "text" else music_batch(model, opts)
+
+        # Every slot taken: the answer starts at once with a "waiting" event (the page says so)
+        # and the sample follows when a slot frees; past the queue's bound it is 429 now, past
+        # its time limit an error event.
+        queued = not slots.try_acquire()
+        if queued and slots.waiting >= slots.max_waiting:
+            raise Busy(f"{MAX_STREAMS} samples are running and {slots.waiting} waiting; "
+                       "try again in a moment")
+        work = None
+        if not queued:
+            try:
+                work = await memory.run_in(pool, prepare)  # a bad seed is still a plain 400
+            except BaseException:
+                slots.release()
+                raise
 
         async def stream():
+            nonlocal work
+            held = not queued
             try:
+                if queued:
+                    yield json.dumps({"type": "waiting", "ahead": slots.waiting,
+                                      "running": MAX_STREAMS}) + "\n"
+                    await slots.acquire()
+                    held = True
+                    work = await memory.run_in(pool, prepare)
                 yield json.dumps(start) + "\n"
                 if kind == "text":
-                    async for pieces in iterate_in_threadpool(steps):
+                    async for pieces in memory.iterate_in(pool, work):
                         yield json.dumps({"type": "tokens", "pieces": pieces}) + "\n"
                 else:
-                    yield json.dumps(lines) + "\n"
+                    yield json.dumps(work) + "\n"
                 yield json.dumps({"type": "done", "seconds": round(time.perf_counter() - t0, 3)}) + "\n"
             except GenError as e:
                 yield json.dumps({"type": "error", "message": str(e)}) + "\n"
             finally:
-                slots.release()
+                if held:
+                    slots.release()
+                    work = None  # the sampler's buffers go now, then back to the system
+                    memory.trim()
 
         return StreamingResponse(stream(), media_type="application/x-ndjson",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -169,7 +191,7 @@ def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.
 
     async def warm(request):
         body = await body_of(request)
-        await run_in_threadpool(model_for, body.get("run"))
+        await memory.run_in(pool, model_for, body.get("run"))
         return JSONResponse({"ready": body.get("run")})
 
     async def files(request):

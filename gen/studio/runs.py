@@ -60,9 +60,16 @@ def summary(root: Path, name: str) -> dict:
             "seconds": d["train_seconds"], "best_val_nats": d["best_val_nats"],
             "best_val_bits": d["best_val_bits"], "best_step": d["best_step"],
             "stopped": d["stopped"], "created": d["created"],
-            "trained": (run / ckpt.BEST).exists() or (run / ckpt.LAST).exists(),
+            "trained": ckpt.weights_file(run) is not None,
+            "meters": [t[2:] for t in meters(run)],  # ABC runs: what the request form offers
             "curve": [{"step": r.get("step"), "train": r.get("train_loss"), "val": r.get("val_loss")}
                       for r in rows]}
+
+
+def meters(run: Path) -> list[str]:
+    """M: tokens the run's tunes start in (ABC runs trained with this count; else none)."""
+    stats = ckpt.read_meta(run).get("corpus", {}).get("stats", {})
+    return list(stats.get("meters") or {})
 
 
 def version(root: Path) -> float:
@@ -84,17 +91,17 @@ class Model:
 
 
 class Models:
-    """Loaded runs by folder, reloaded when best.pt changes (a run still training)."""
+    """Loaded runs by folder, reloaded when their weights change (a run still training)."""
 
     def __init__(self):
         self._models: dict[Path, Model] = {}
         self._guard = threading.Lock()
 
     def get(self, run: Path) -> Model:
-        files = [run / f for f in (ckpt.BEST, ckpt.LAST) if (run / f).exists()]
-        if not files:
+        weights = ckpt.weights_file(run)
+        if weights is None:
             raise GenError(f"run {run.name} has no weights yet (the first evaluation saves them)")
-        stamp = files[0].stat().st_mtime
+        stamp = weights.stat().st_mtime
         with self._guard:
             have = self._models.get(run)
             if have is not None and have.stamp == stamp:

@@ -30,6 +30,14 @@ class Options:
     length: int | None
     num_samples: int
     rng_seed: int
+    meter: str | None = None     # ABC runs: tunes on request (as `gen sample --meter` ...)
+    key: str | None = None
+    sections: int | None = None
+    bars: int | None = None      # bars per section
+
+    @property
+    def request(self) -> bool:
+        return any(v is not None for v in (self.meter, self.key, self.sections, self.bars))
 
 
 def _number(body: dict, key: str, kind, default):
@@ -75,7 +83,17 @@ def parse_options(body: dict) -> Options:
         rng = secrets.randbelow(2**31)
     elif not 0 <= rng < 2**63:
         raise GenError("rng_seed must be a whole number from 0")
-    return Options(seed, temperature, top_k, top_p, length, num, rng)
+    music = {}
+    for name in ("meter", "key"):
+        value = body.get(name)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str) or len(value) > 20:
+            raise GenError(f"{name} must be short text such as {'6/8' if name == 'meter' else 'Ador'}")
+        music[name] = value.strip()
+    for name in ("sections", "bars"):
+        music[name] = _number(body, name, int, None)
+    return Options(seed, temperature, top_k, top_p, length, num, rng, **music)
 
 
 def command_line(run_arg: str, o: Options) -> str:
@@ -93,6 +111,9 @@ def command_line(run_arg: str, o: Options) -> str:
     if o.num_samples != 1:
         parts += ["--num-samples", str(o.num_samples)]
     parts += ["--rng-seed", str(o.rng_seed)]
+    for name in ("meter", "key", "sections", "bars"):
+        if getattr(o, name) is not None:
+            parts += [f"--{name}", str(getattr(o, name))]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -102,6 +123,8 @@ def text_steps(model, o: Options):
     from gen.sample import generate, text_seed_ids
 
     loaded = model.loaded
+    if o.request:
+        raise GenError("meter, key, sections and bars are for runs trained on ABC tunes")
     ids, _ = text_seed_ids(loaded, o.seed)
     length = o.length if o.length is not None else 500
     tokens = loaded.vocab.tokens
@@ -129,11 +152,14 @@ def music_samples(model, o: Options, workdir: Path) -> list[str]:
 
     kind = model.loaded.meta["corpus"]["kind"]
     out = workdir / ("tunes.abc" if kind == "abc" else "piece.txt")
+    if o.request and kind != "abc":
+        raise GenError("meter, key, sections and bars are for runs trained on ABC tunes")
     req = SampleRequest(checkpoint=None, seed=o.seed or None, seed_file=None, length=o.length,
-                        bars=None, temperature=o.temperature, top_k=o.top_k, top_p=o.top_p,
+                        bars=o.bars, temperature=o.temperature, top_k=o.top_k, top_p=o.top_p,
                         num_samples=o.num_samples, stop=None, rng_seed=o.rng_seed, output=out,
                         device="cpu", quiet=True,
-                        music=dict(key=None, bpm=None, instrument=None, free=False))
+                        music=dict(key=o.key, bpm=None, instrument=None, free=False, meter=o.meter,
+                                   sections=o.sections))
     # The sampler `gen sample` uses for this kind of run (a Rule on the one loop, a writer).
     sampler = import_module({"abc": "gen.music.abc.sample", "notes": "gen.music.notes.sample"}[kind])
     with model.lock:

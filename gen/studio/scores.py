@@ -146,7 +146,12 @@ class Batches:
             lock = batch.locks.setdefault(name, threading.Lock())
         with lock:
             if not path.exists():
-                self._make(batch, i, ext, path)
+                from gen.outfile import atomic_output
+
+                # Made under a temporary name: a failed write never leaves a truncated file
+                # that later requests would serve as if it were whole.
+                with atomic_output(path) as tmp:
+                    self._make(batch, i, ext, tmp)
         return path
 
     def _make(self, batch: Batch, i: int, ext: str, path: Path) -> None:

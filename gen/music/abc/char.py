@@ -59,10 +59,10 @@ def generate_chars(loaded, seed: str, num: int, temperature: float, top_k, top_p
     return rule.texts
 
 
-def sample_chars(loaded, req) -> None:
-    from gen.music.abc.seed import seed_text, write_output
+def char_tunes(loaded, req) -> list[str]:
+    """The tunes `gen sample` writes for a character-level ABC run, one string each."""
+    from gen.music.abc.seed import seed_text
 
     texts = generate_chars(loaded, seed_text(req) or "", req.num_samples, req.temperature,
                            req.top_k, req.top_p, req.rng_seed, req.length or 2000, req.precision)
-    tunes = [f"X:{i}\nT:Sample {i}\n{t.strip()}\n" for i, t in enumerate(texts, 1)]
-    write_output(tunes, req)
+    return [f"X:{i}\nT:Sample {i}\n{t.strip()}\n" for i, t in enumerate(texts, 1)]

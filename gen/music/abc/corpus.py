@@ -170,7 +170,11 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
     # seen only in a stray tune or a mid-tune change leads the model off into atonal noise.
     firsts = Counter(next((t for t in tune if t.startswith("K:")), "") for tune in tunes)
     header_keys = sorted(k for k, n in firsts.items() if k and n >= max(2, 0.005 * len(tunes)))
-    stats = {"header_keys": header_keys, "tunes": len(tunes), "skipped": sum(reasons.values()), "files": nfiles,
+    # Meters tunes start in: `gen sample --meter` offers these (and names them when asked for another).
+    meters = Counter(next((t for t in tune if t.startswith("M:")), "") for tune in tunes) \
+        if level == "abc" else Counter()
+    stats = {"header_keys": header_keys, "meters": {k: n for k, n in meters.most_common() if k},
+             "tunes": len(tunes), "skipped": sum(reasons.values()), "files": nfiles,
              "median_tune_tokens": statistics.median(len(t) for t in tunes),
              "specials": list(SPECIALS), "shuffled": True,
              "keys": dict(keys.most_common()), "options": {"transpose": transpose}, **form}

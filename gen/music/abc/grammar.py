@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from gen.music.abc.lexer import (BARS, END, SECTION_BARS, START, is_length, is_pitch, key_signature,
-                              length_value, meter_length)
+from gen.music.abc.lexer import (BARS, END, NATURAL, SECTION_BARS, START, is_length, is_pitch,
+                                 key_signature, length_value, meter_length)
+from gen.music.abc.pitch import parse_note
 
 BROKEN = {">": Fraction(3, 2), ">>": Fraction(7, 4), ">>>": Fraction(15, 8),
           "<": Fraction(1, 2), "<<": Fraction(1, 4), "<<<": Fraction(1, 8)}
@@ -48,6 +49,7 @@ class TuneState:
         self.unit = Fraction(1, 8)
         self.key: dict[str, int] = {}
         self.min_length = min_length  # shortest length token (in units) the sampler may use
+        self.values = [Fraction(1)]   # note lengths (units) the sampler may write, set by its grammar
         self.pos = Fraction(0)        # time since the bar line, whole notes, pending note included
         self.before = Fraction(0)     # pos before the pending note
         self.pending = False          # a pitch was just placed; a length token may follow
@@ -67,6 +69,12 @@ class TuneState:
         self.repeat_open = False
         self.match_len: Fraction | None = None
         self.tied = ""                # pitch a tie waits for (abc2midi wants the same note next)
+        self.bar_acc: dict = {}       # accidentals written so far in this bar, per (letter, octave)
+        self.last_midi: int | None = None  # sounding pitch of the last note
+        self.tied_midi: int | None = None  # ... of the note a tie holds over
+        self.sec_any = False          # a bar with notes has closed in the open section
+        self.ntok = 0                 # tokens read
+        self.section_end_tok = 0      # tokens read when the last section closed
         self.bars: list[tuple[Fraction, bool, Fraction | None]] = []  # (length, short ok, meter)
         self.nbars = 0
         # Form, counted as issue 11 defines it: a section is the music between repeat signs or
@@ -83,6 +91,7 @@ class TuneState:
 
     # -- reading ---------------------------------------------------------------------------
     def advance(self, tok: str) -> None:
+        self.ntok += 1
         if tok != START and self.phase == "start":
             self.phase = "body"  # a fragment with no start token: treat as body
         if tok == START:
@@ -100,11 +109,12 @@ class TuneState:
             self.unit = Fraction(tok[2:])
             self.phase = "K" if self.phase in ("M", "L") else self.phase
         elif tok.startswith("K:"):
-            self.key = key_signature(tok)
+            self.key, self.bar_acc = key_signature(tok), {}
             self.phase = "body"
         elif is_pitch(tok):
             self.pending = False
-            self.last_pitch, self.tied = tok, ""
+            self.last_pitch, self.tied, self.tied_midi = tok, "", None
+            self.last_midi = self.sounding(tok, record=True)
             # abc2midi wants both notes of a broken pair (A>B) written with the same length.
             self.match_len = self.note_len if self.broken_next != 1 else None
             self.mult = self.broken_next * (self.ratio if self.tuplet_left else 1)
@@ -128,7 +138,7 @@ class TuneState:
                 self.pos += self.note_len * self.unit * self.mult * (BROKEN[tok] - 1)
                 self.broken_next = 2 - BROKEN[tok]
             elif tok == "-":
-                self.tied = self.last_pitch
+                self.tied, self.tied_midi = self.last_pitch, self.last_midi
             elif tok[:1] == "[" and tok[1:].isdigit():
                 self.ending = int(tok[1:])
                 self.section_first = False  # an ending goes on with the section it ends
@@ -138,7 +148,19 @@ class TuneState:
                 self.tuplet_left, self.ratio = p, tuplet_ratio(p, self.meter, self.meter_tok)
         self.last = tok
 
+    def sounding(self, tok: str, record: bool = False) -> int | None:
+        """MIDI pitch of a note token here (key signature and this bar's accidentals), None for a
+        rest; ``record``: the note is played, so its accidental holds to the bar's end."""
+        if tok == "z":
+            return None
+        acc, letter, octave = parse_note(tok)
+        if acc is not None and record:
+            self.bar_acc[(letter, octave)] = acc
+        alter = acc if acc is not None else self.bar_acc.get((letter, octave), self.key.get(letter, 0))
+        return 60 + 12 * octave + NATURAL[letter] + alter
+
     def _close_bar(self, tok: str) -> None:
+        self.bar_acc = {}
         if self.pos > 0:
             full = self.meter is None or self.pos == self.meter
             # Short bars are fine at the start of a section (pickup) and where one ends.
@@ -158,6 +180,7 @@ class TuneState:
                 self.end_bars += counts if self.end_no == 1 else 0
             self.nbars += 1
             self.section_first = False
+            self.sec_any = True
         if tok == ":|" and self.end_no == 1:
             self.first_end = self.end_bars  # the second ending follows: the section goes on
         elif tok in SECTION_BARS or self.end_no >= 2 and self.end_bars >= (self.first_end or 0):
@@ -191,6 +214,8 @@ class TuneState:
             self.sections.append(self.sec_bars)
         self.sec_bars = self.end_no = self.end_bars = 0
         self.first_end = None
+        self.sec_any = False
+        self.section_end_tok = self.ntok
 
     # -- constraints -------------------------------------------------------------------------
     def fits(self, value: Fraction, mult: Fraction | None = None, start: Fraction | None = None,
@@ -207,8 +232,19 @@ class TuneState:
             return False
         tuplet_after = self.tuplet_left if tuplet_after is None else tuplet_after
         if tuplet_after:
-            return left >= tuplet_after * grid * self.ratio
+            return self.tuplet_fills(left, tuplet_after, self.ratio)
         return (left / grid).denominator == 1
+
+    def tuplet_fills(self, left: Fraction, notes: int, ratio: Fraction) -> bool:
+        """Can ``notes`` more tuplet notes (all of one length, at ``ratio``) leave the bar a
+        remainder later notes can fill? (Only "enough room" let ``(3ce2c`` strand a third of an
+        eighth that no note fits.)"""
+        grid = self.min_length * self.unit
+        for v in self.values:
+            rest = left - notes * v * self.unit * ratio
+            if rest >= 0 and (rest / grid).denominator == 1:
+                return True
+        return False
 
     def limit(self) -> Fraction:
         """Length this bar must reach: the meter, or after a short bar closing a section the
@@ -223,6 +259,10 @@ class TuneState:
         return any(self.fits(v, mult, self.pos, after) for v in lengths)
 
     def bar_allowed(self, tok: str) -> bool:
+        if self.tied and tok != "|":
+            return False  # a tie holds into the next bar of the section, not over its end or a repeat
+        if tok in SECTION_BARS and self.pos > 0 and self.sec_bars + self.bar_counts() < 2:
+            return False  # no section of one bar, nor one that is only a pickup
         if tok == "|:" and self.repeat_open:
             return False  # abc2midi: "found another |: after a |:"
         if tok == "|:" and self.last == ":|":
@@ -262,6 +302,12 @@ class TuneState:
             if length > meter or (length < meter and not short_ok):
                 out.append(f"bar {i} lasts {length} of a whole note, the meter wants {meter}")
         return out
+
+
+def lone_pickup(st: TuneState) -> bool:
+    """Has the open section only a pickup so far (a bar that counts for nothing)? A tune must
+    not end there: the pickup belongs to a section that follows."""
+    return st.sec_any and st.sec_bars == 0 and st.end_no == 0
 
 
 def walk(tokens: list[str]) -> TuneState:

@@ -7,7 +7,8 @@ A tune is ``<s> M:6/8 L:1/8 K:Dmaj <body tokens> </s>``. Body tokens:
   Splitting pitch from length keeps the vocabulary small (~100 tokens for 800 tunes) and lets the
   constrained sampler pick the pitch freely, then only a length that fits the bar;
 - bars ``|`` ``||`` ``|]`` ``|:`` ``:|`` ``::``, endings ``[1`` ``[2``, tuplets ``(3``, broken rhythm
-  ``>`` ``<``, tie ``-``, chord symbols ``"Am"``, and fields ``M:``/``L:``/``K:`` changing mid-tune.
+  ``>`` ``<``, tie ``-``, chord symbols ``"Am"`` (one token each, canonical spelling:
+  `gen.music.abc.chords`), and fields ``M:``/``L:``/``K:`` changing mid-tune.
 
 Dropped on reading (they do not change which notes sound or how long): spaces, line breaks,
 decorations, slurs, grace notes, annotations, lyrics. Chords ``[CEG]`` keep their first note.
@@ -20,6 +21,11 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from gen.music.abc.chords import chord_token
+
+# Part of the token cache's key (with a digest of this package's source): 2 = chord symbols in
+# one canonical spelling, transposed with the notes.
+TOKENIZER_VERSION = 2
 START, END = "<s>", "</s>"
 SPECIALS = [START, END]
 BARS = {"|", "||", "|]", "|:", ":|", "::"}
@@ -60,7 +66,6 @@ _BODY = re.compile(r"""
  | (?P<broken>>{1,3}|<{1,3})
  | (?P<tie>-)
 """, re.VERBOSE)
-_CHORD_SYMBOL = re.compile(r"[A-G][#b]?(?:m|min|maj|dim|aug|sus|add|M)?\d*(?:/[A-G][#b]?)?")
 
 
 def length_value(tok: str) -> Fraction:
@@ -166,8 +171,9 @@ def _lex_line(line: str) -> list[str]:
                 out.append(norm_field(text[1], text[3:-1]))
             continue
         if kind == "quote":
-            if _CHORD_SYMBOL.fullmatch(text[1:-1]):
-                out.append(text)
+            chord = chord_token(text[1:-1])  # None: an annotation, not a chord symbol
+            if chord:
+                out.append(chord)
             continue
         if kind == "bar":
             out.append(_norm_bar(text))

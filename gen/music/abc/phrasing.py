@@ -96,7 +96,10 @@ def number_stream(tokens: list[str]) -> list[str]:
 class Phrasing:
     """Section lengths a sampled tune may use, and the checks the grammar mask asks of them."""
 
-    def __init__(self, stats: dict | None = None):
+    def __init__(self, stats: dict | None = None, sections: int | None = None,
+                 bars: int | None = None):
+        """``sections``/``bars``: a request (`gen.music.abc.request`) that replaces the corpus's
+        usual number of sections / its common section lengths by exactly these."""
         stats = stats or {}
         lengths = {int(k): n for k, n in (stats.get("section_bars") or {}).items() if int(k) > 0}
         per_tune = {int(k): n for k, n in (stats.get("sections_per_tune") or {}).items()}
@@ -119,6 +122,16 @@ class Phrasing:
         # O'Neill's 52%). Runs trained before it was counted leave it to the model.
         share = stats.get("repeated")
         self.repeated = None if share is None else min(max(float(share), 0.05), 0.95)
+        self.sections = sections  # exactly this many, then the tune ends (None: the hazard)
+        if bars is not None:
+            self.lengths, self.longest = [bars], bars
+        if sections is not None:
+            self.min_sections, self.hazard = sections, {}
+
+    def must_end(self, st: TuneState) -> bool:
+        """Has the tune all the sections asked for (so only its end may come)?"""
+        return self.sections is not None and len(st.sections) >= self.sections and st.pos == 0 \
+            and st.sec_bars == 0 and not st.end_no
 
     def prepare(self, st: TuneState) -> None:
         """In the bar that must close a section that began with a pickup, stop the notes where
@@ -139,7 +152,11 @@ class Phrasing:
         length = st.sec_bars + n
         if tok not in SECTION_BARS:
             return length < self.longest
-        return length == 0 or length in self.lengths
+        if self.sections is not None and length in self.lengths and \
+                len(st.sections) + 1 >= self.sections and \
+                (tok == "|:" or st.repeat_open and tok != ":|"):
+            return False  # the last section asked for closes any open repeat (the tune ends next)
+        return length in self.lengths or length == 0 and st.pos == 0  # ":| |:" closes nothing
 
     def end_share(self, st: TuneState) -> float | None:
         """The probability the tune should end here (None: leave it to the model)."""
@@ -153,4 +170,6 @@ class Phrasing:
         open_section = st.sec_bars > 0 or st.end_no > 0
         if open_section and (st.end_no or st.sec_bars not in self.lengths):
             return False
+        if self.sections is not None:
+            return len(st.sections) + open_section == self.sections
         return len(st.sections) + open_section >= self.min_sections

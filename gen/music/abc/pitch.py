@@ -6,6 +6,7 @@ Pure Python. Pitches are MIDI numbers (middle C = ``C`` = 60).
 
 from __future__ import annotations
 
+from gen.music.abc.chords import is_chord, transpose_chord
 from gen.music.abc.lexer import (ACC_TEXT, ACCIDENTALS, BARS, LETTERS, NATURAL, _NOTE, key_signature)
 
 
@@ -73,7 +74,8 @@ def interval(src_tonic: str, dst_tonic: str) -> tuple[int, int]:
 
 def transpose(tokens: list[str], dst_tonic: str) -> list[str]:
     """The tune moved so its (first) key's tonic is ``dst_tonic``, modes kept, spelled against the
-    new key signature with explicit accidentals where a bar's earlier accidental would mislead."""
+    new key signature with explicit accidentals where a bar's earlier accidental would mislead;
+    chord symbols (root and bass) move by the same interval."""
     first_key = next((t for t in tokens if t.startswith("K:")), None)
     if first_key is None:
         return list(tokens)
@@ -113,6 +115,8 @@ def transpose(tokens: list[str], dst_tonic: str) -> list[str]:
             if explicit:
                 dst_bar[(new_letter, new_oct)] = new_alter
             out.append(note_token(new_alter if explicit else None, new_letter, new_oct))
+        elif is_chord(tok):
+            out.append(transpose_chord(tok, steps, semis))  # chords move with the notes
         else:
             out.append(tok)
     return out

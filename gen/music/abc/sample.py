@@ -15,9 +15,11 @@ import torch
 
 from gen.console import log, warn
 from gen.errors import GenError
-from gen.music.abc.grammar import TuneState
+from gen.music.abc.chords import is_chord
+from gen.music.abc.grammar import TuneState, lone_pickup, tuplet_ratio
 from gen.music.abc.pitch import ends_on_tonic
 from gen.music.abc.phrasing import Phrasing, is_numbered, position_after_bar
+from gen.music.abc.request import read_request
 from gen.music.abc.seed import Plan, make_plan
 from gen.sample import Rule
 from gen.music.abc.lexer import BARS, END, START, is_length, is_pitch, length_value
@@ -54,6 +56,7 @@ class Grammar:
         self.broken = pick(lambda t: t in (">", ">>", ">>>", "<", "<<", "<<<"))
         self.ties = pick(lambda t: t == "-")
         self.chords = pick(lambda t: t[:1] == '"')
+        self.key_changes = True  # mid-tune K: changes (off when a key was asked for)
         self.min_length = min(self.values)
 
     def bar_id(self, st: TuneState) -> int:
@@ -64,7 +67,9 @@ class Grammar:
         return self.numbers.get(k, self.plain if self.plain is not None else self.numbers[max(self.numbers)])
 
     def new_state(self) -> TuneState:
-        return TuneState(self.min_length)
+        st = TuneState(self.min_length)
+        st.values = self.values
+        return st
 
     def allowed(self, st: TuneState, form: bool = True) -> list[int]:
         """Token ids that may come next; ``form=False`` leaves section lengths free."""
@@ -77,6 +82,8 @@ class Grammar:
             return self.header[st.phase]
         if st.phase == "start":
             return [self.start]
+        if phrasing is not None and phrasing.must_end(st) and st.last in BARS:
+            return [self.end]  # the sections asked for are all there
         if st.meter is None:  # free meter: nothing to count
             return [i for i in range(self.V) if i != self.start]
         ok: list[int] = []
@@ -90,9 +97,13 @@ class Grammar:
             if not st.fits(1) or want not in (None, 1):
                 return ok
         pitches = self.pitch
-        if st.tied:  # a tie must be followed by the same note
-            same = st.tied.lstrip("^_=")  # same letter and octave; accidental may be restated
-            pitches = [i for i in self.pitch if self.names[i].lstrip("^_=") == same]
+        if st.tied:  # a tie lands on the same note: letter, octave and sounding pitch
+            same = st.tied.lstrip("^_=")
+            pitches = [i for i in self.pitch if self.names[i].lstrip("^_=") == same
+                       and st.sounding(self.names[i]) == st.tied_midi]
+        if is_chord(st.last):  # a chord symbol sounds with the note that follows it
+            room = st.can_start_note(self.values)
+            return (pitches if room else []) + ([] if st.tied else self._tuplets(st))
         if st.broken_next != 1:
             return ok + (pitches if st.can_start_note(self.values) else [])
         if st.can_start_note(self.values):
@@ -103,7 +114,7 @@ class Grammar:
                if st.bar_allowed(t) and not (t == ":|" and st.ending == 2)
                and (phrasing is None or phrasing.bar_ok(st, t))]
         at_bar = st.last in BARS
-        if at_bar:
+        if at_bar and not st.tied and self.key_changes:
             ok += self.header["K"]
             # An ending [1 opens at a bar line; [2 follows the :| that closes [1 (abc2midi
             # otherwise "assumes a repeat").
@@ -115,17 +126,31 @@ class Grammar:
                     and not st.repeat_open and (phrasing is None or phrasing.end_ok(st)):
                 ok.append(self.end)
         note_placed = is_pitch(st.last) and st.last != "z" or is_length(st.last)
-        if note_placed and st.last_pitch != "z":
+        if note_placed and st.last_pitch != "z" and self._tie_ok(st, phrasing):
             ok += self.ties
-            if not st.tuplet_left and st.limit() - st.pos >= st.note_len * st.unit * st.mult:
+        if note_placed and st.last_pitch != "z":
+            # Not after a tuplet's note or the second note of a broken pair (st.mult != 1):
+            # abc2midi "Cannot apply broken rhythm. Notes not equal durations".
+            if not st.tuplet_left and st.mult == 1 and \
+                    st.limit() - st.pos >= st.note_len * st.unit * st.mult:
                 ok += self.broken
-        if not st.tuplet_left:
-            from gen.music.abc.grammar import tuplet_ratio
-
-            room = st.limit() - st.pos
-            ok += [i for i, p in self.tuplets
-                   if room >= tuplet_ratio(p, st.meter, st.meter_tok) * p * self.min_length * st.unit]
+        if not st.tuplet_left and not st.tied:
+            ok += self._tuplets(st)
         return ok
+
+    def _tuplets(self, st: TuneState) -> list[int]:
+        room = st.limit() - st.pos
+        return [i for i, p in self.tuplets
+                if st.tuplet_fills(room, p, tuplet_ratio(p, st.meter, st.meter_tok))]
+
+    def _tie_ok(self, st: TuneState, phrasing) -> bool:
+        """A tie only where the held note can go on: later in this bar, or over a plain bar line
+        into the next bar of the same section (not over a section's end, a repeat or an ending)."""
+        if st.tuplet_left or st.broken_next != 1:
+            return False
+        if st.pos < st.limit():
+            return st.can_start_note(self.values)
+        return st.bar_allowed("|") and (phrasing is None or phrasing.bar_ok(st, "|"))
 
 
 class TuneRule(Rule):
@@ -160,14 +185,17 @@ class TuneRule(Rule):
             elif planned is not None:
                 force_ids[i] = grammar.bar_id(st) if planned == "|" else vocab.stoi[planned]
             elif (len(out) >= self.max_tokens or self.bars is not None and st.nbars >= self.bars) \
-                    and st.last in BARS:
+                    and st.last in BARS and (self.free or grammar.end in grammar.allowed(st)):
+                force_ids[i] = grammar.end  # long enough: end at the first place the form allows
+            elif len(out) >= self.max_tokens + 400:  # the form never let it end: cut it short
+                ends = st.section_end_tok if st.sections else 0
+                cut = ends - 1 if ends > 4 else max(  # a bar line no tie holds over
+                    (k for k, t in enumerate(out) if t in BARS and out[k - 1] != "-"),
+                    default=len(out) - 1)
+                self.out[i] = out = out[: cut + 1]
                 force_ids[i] = grammar.end
-                if (st.ending == 1 or st.repeat_open) and ":|" in vocab.stoi:
+                if (st.ending == 1 or st.repeat_open) and ":|" in vocab.stoi and out[-1] in BARS:
                     out[-1] = ":|"  # an open repeat or first ending must close (abc2midi)
-            elif len(out) >= self.max_tokens + 200:  # never closed its bar: cut at the last bar line
-                cut = max((k for k, t in enumerate(out) if t in BARS), default=len(out) - 1)
-                self.out[i] = out[: cut + 1]
-                force_ids[i] = grammar.end
             else:
                 allowed = self.everything if self.free and st.phase == "body" else grammar.allowed(st)
                 if not allowed and grammar.phrasing is not None:
@@ -227,6 +255,10 @@ class TuneRule(Rule):
                 continue
             tok = self.vocab.tokens[tid]
             tok = "|" if is_numbered(tok) else tok  # the model's numbered bar lines are plain ABC
+            if tok == END and lone_pickup(self.states[i]):
+                # The tune ends after a pickup bar: that pickup would belong to a section that
+                # never comes, so the tune ends with the section before it.
+                del self.out[i][self.states[i].section_end_tok:]
             self.out[i].append(tok)
             self.states[i].advance(tok)
             self.ended[i] = tok == END
@@ -238,21 +270,25 @@ class TuneRule(Rule):
 
 def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng_seed: int,
              free: bool = False, max_tokens: int = 1000, bars: int | None = None,
-             typical: float | None = None, precision: str = "auto"):
+             typical: float | None = None, precision: str = "auto", request=None):
     """Token lists of ``num`` tunes (each from ``<s>`` to ``</s>``) and how many dead ends the
     constraints had to open up (the count of steps drawn with no constraint).
 
     ``typical`` (the corpus's median tune length): past 1.25 times that, the end-of-tune token,
     where allowed, gets a bonus growing with the length, so that a tune that lost its way ends at
-    the next section end instead of running on to ``max_tokens``."""
+    the next section end instead of running on to ``max_tokens``. ``request``: a
+    `gen.music.abc.request.TuneRequest` whose sections and bars per section the form keeps to."""
     from gen.sample import generate as run_loop
 
     vocab = loaded.vocab
     stats = loaded.meta["corpus"].get("stats", {})
-    grammar = Grammar(vocab.tokens, stats.get("header_keys"), None if free else Phrasing(stats))
+    phrasing = None if free else Phrasing(stats, getattr(request, "sections", None),
+                                          getattr(request, "bars", None))
+    grammar = Grammar(vocab.tokens, stats.get("header_keys"), phrasing)
+    grammar.key_changes = not getattr(request, "key", None)
     rule = TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical, temperature)
-    # Every stream ends by then: the plan, max_tokens, 200 more to close a bar, the end token.
-    longest = len(plan.tokens) + max_tokens + 202
+    # Every stream ends by then: the plan, max_tokens, 400 more to reach an end, the end token.
+    longest = len(plan.tokens) + max_tokens + 402
     for _ in run_loop(loaded.model, loaded.warmup_ids or [grammar.end], longest, num, temperature,
                       top_k, top_p, rng_seed, rule=rule, precision=precision):
         pass
@@ -261,23 +297,36 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
 
 def sample(loaded, req) -> None:
     """`gen sample` for a run trained on ABC: complete tunes to stdout or to a file."""
-    from gen.music.abc.char import sample_chars
-    from gen.music.abc.seed import finish_tunes, write_output
+    from gen.music.abc.seed import write_output
+
+    write_output(tunes(loaded, req), req)
+
+
+def tunes(loaded, req) -> list[str]:
+    """The ABC text of every tune `gen sample` writes (the Python API returns these)."""
+    from gen.music.abc.char import char_tunes
+    from gen.music.abc.seed import finish_tunes
 
     if loaded.vocab.level == "char":
-        sample_chars(loaded, req)
-        return
+        return char_tunes(loaded, req)
     if END not in loaded.vocab.stoi:
         raise GenError("this run's vocabulary has no end-of-tune token; retrain it with this gen")
     if req.stop:
         warn("--stop is ignored for ABC: every tune stops at its own end")
-    plan = make_plan(loaded, req)
+    request = read_request(loaded, req)
+    plan = make_plan(loaded, req, request.meter)
     # A tune that never ends on its own is closed at a bar line after 4x the corpus median.
-    median = loaded.meta["corpus"].get("stats", {}).get("median_tune_tokens") or 150
+    stats = loaded.meta["corpus"].get("stats", {})
+    median = stats.get("median_tune_tokens") or 150
     cap = int(max(300, 4 * median))
+    if request.form:
+        # Room for the bars asked for: about 3x the corpus's tokens per bar, for every bar.
+        sections = request.sections or Phrasing(stats).min_sections
+        per_section = request.bars or Phrasing(stats).longest
+        cap = max(cap, int(3 * median / 16 * sections * per_section))
     tunes, repairs = generate(loaded, plan, req.num_samples, req.temperature, req.top_k, req.top_p,
                               req.rng_seed, bool(req.music.get("free")), req.length or cap,
-                              req.bars, median, req.precision)
+                              None, None if request.sections else median, req.precision, request)
     if repairs and not req.quiet:
         log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")
-    write_output(finish_tunes(tunes, plan, req), req)
+    return finish_tunes(tunes, plan, req)

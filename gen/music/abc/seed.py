@@ -48,13 +48,19 @@ def parse_seed(text: str) -> tuple[dict, list[str]]:
     return header, body
 
 
-def make_plan(loaded, req) -> Plan:
+def make_plan(loaded, req, meter: str | None = None) -> Plan:
+    """The seed and header choices to force; ``meter``: the ``M:`` token asked for."""
     from gen.music.abc.pitch import tonic_of, transpose
+    from gen.music.abc.request import mode_check
     from gen.tokenize.vocab import describe_unknown
 
     vocab = loaded.vocab
     moved = loaded.meta["corpus"].get("options", {}).get("transpose") == "C"
     header, body = parse_seed(seed_text(req) or "")
+    if meter:
+        if "M" in header and header["M"] != meter:
+            raise GenError("give the meter in --seed or with --meter, not both")
+        header["M"] = meter
     out_tonic = None
     key = req.music.get("key")
     if key:
@@ -68,9 +74,11 @@ def make_plan(loaded, req) -> Plan:
         tonic_only = re.fullmatch(r"\s*[A-G][#b]?\s*", key) is not None
         out_tonic = tonic  # tonic only: the model picks the mode, the tune is moved to the tonic
         if not tonic_only:
-            keys = [t for t in vocab.tokens if t.startswith("K:") and t.endswith(mode)]
-            if not keys:
-                raise GenError(f"the model never saw a tune in mode {mode}; try another --key")
+            mode_check(loaded, mode)  # one clear line when the corpus never has the mode
+            first = loaded.meta["corpus"].get("stats", {}).get("header_keys") or []
+            keys = [t for t in [*first, *vocab.tokens] if t.startswith("K:") and t.endswith(mode)]
+            if moved and f"K:C{mode}" in vocab.stoi:
+                keys.insert(0, f"K:C{mode}")  # the tunes were all learnt with tonic C
             header["K"] = key_tok if key_tok in vocab.stoi and not moved else keys[0]
             out_tonic = None if header["K"] == key_tok else tonic
     elif moved and "K" in header:
@@ -125,9 +133,15 @@ def pick_tonic(tokens: list[str], keys: dict, rng) -> str | None:
     return rng.choices(list(same_mode), weights=list(same_mode.values()))[0]
 
 
+def blank_line_after(texts: list[str]) -> str:
+    """The tunes one after another, each followed by a blank line, the last one too: readers
+    such as the MIT lab's take the text between blank lines as one tune."""
+    return "".join(t.rstrip("\n") + "\n\n" for t in texts)
+
+
 def write_output(texts: list[str], req) -> None:
     """Tunes to stdout, or to ``-o``: .abc (all tunes), .mid / .musicxml (one file per tune)."""
-    text = "\n".join(texts)
+    text = blank_line_after(texts)
     if req.output is None:
         write_out(text)
         return

@@ -91,7 +91,7 @@ def tunes_of(tokens: list[str]) -> list[list[str]]:
 def write_tokens(tokens: list[str]) -> str:
     if START not in tokens:
         return write_body(list(tokens))
-    return "\n".join(write_tune(t, i) for i, t in enumerate(tunes_of(tokens), 1))
+    return "".join(write_tune(t, i) + "\n" for i, t in enumerate(tunes_of(tokens), 1))
 
 
 def parse_abc(text: str):
@@ -114,6 +114,9 @@ def write_scores(tunes: list[str], path: Path, bpm: float | None = None,
            ".mxl": "mxl"}.get(suffix)
     if fmt is None:
         raise GenError(f"cannot write {path.name}: use .abc, .mid or .musicxml")
+    from gen.errors import os_error
+    from gen.outfile import atomic_output
+
     inst = None
     if instrument:
         from music21 import instrument as m21inst
@@ -138,12 +141,15 @@ def write_scores(tunes: list[str], path: Path, bpm: float | None = None,
         if inst is not None:
             part.insert(0, inst)
         out = numbered(path, i, len(tunes))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            score.write(fmt, fp=str(out))
-        except Exception:  # music21 cannot unfold some repeat structures: write them played once
-            score = parse_abc(re.sub(r":*\|+:*|::|\[\d", "|", text))
-            score.write(fmt, fp=str(out))
+        with atomic_output(out) as tmp:  # a full disk leaves no half-written file
+            try:
+                score.write(fmt, fp=str(tmp))
+            except Exception as e:
+                if os_error(e) is not None:
+                    raise
+                # music21 cannot unfold some repeat structures: write them played once
+                score = parse_abc(re.sub(r":*\|+:*|::|\[\d", "|", text))
+                score.write(fmt, fp=str(tmp))
         written.append(out)
     return written
 

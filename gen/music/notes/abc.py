@@ -109,4 +109,4 @@ def piece_to_abc(tokens: list[str], number: int = 1) -> str:
 def to_abc(tokens: list[str]) -> str:
     """Every piece of a sample as a numbered tune."""
     pieces = nt.pieces(tokens) or [tokens]
-    return "\n".join(piece_to_abc(p, i + 1) for i, p in enumerate(pieces))
+    return "".join(piece_to_abc(p, i + 1) + "\n" for i, p in enumerate(pieces))  # blank line after each

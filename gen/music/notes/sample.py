@@ -177,6 +177,12 @@ class Grammar(Rule):
 
 
 def sample(loaded, req) -> None:
+    """`gen sample` for a note-level run: event text to stdout, or MIDI/MusicXML files."""
+    emit(pieces(loaded, req), req)
+
+
+def pieces(loaded, req) -> list[list[str]]:
+    """The event tokens of every piece `gen sample` writes (the Python API returns these)."""
     from gen.sample import generate
 
     vocab, music = loaded.vocab, req.music or {}
@@ -207,7 +213,7 @@ def sample(loaded, req) -> None:
     results = [primer + o + [nt.END] for o in grammar.outs]
     if want_key is not None:
         results = [_to_key(r, want_key) for r in results]
-    emit(results, req)
+    return results
 
 
 def emit(results: list[list[str]], req) -> None:

@@ -115,6 +115,7 @@ function fillRunSelects() {
     if (keep && RUNS.some(r => r.name === keep)) sel.value = keep;
     if (sel.value !== keep) warm(sel);
   }
+  showTuneRequest();
   const box = $("#gradient-runs"), checked = new Set([...box.querySelectorAll("input:checked")].map(i => i.value));
   box.replaceChildren(...RUNS.filter(r => !r.error && r.trained).map(r =>
     el("label", {}, el("input", {type: "checkbox", value: r.name, ...(checked.has(r.name) ? {checked: ""} : {})}), document.createTextNode(` ${r.name} (${r.cell})`))));
@@ -138,8 +139,20 @@ async function pollRuns() {
 
 function formBody(form) {
   const body = {};
-  for (const [k, v] of new FormData(form)) if (v !== "") body[k] = ["run", "seed", "text"].includes(k) ? v : Number(v);
+  const abc = !$("#tune-request").hidden;
+  for (const [k, v] of new FormData(form)) {
+    if (v === "" || (!abc && ["meter", "key", "sections", "bars"].includes(k))) continue;
+    body[k] = ["run", "seed", "text", "meter", "key"].includes(k) ? v : Number(v);
+  }
   return body;
+}
+
+// The request fields show for ABC token runs only, with the meters that run's corpus has.
+function showTuneRequest() {
+  const run = RUNS.find(r => r.name === $("#sample-form select[name=run]").value);
+  const box = $("#tune-request");
+  box.hidden = !(run && run.kind === "abc" && run.level === "abc");
+  $("#meter-list").replaceChildren(...((run && run.meters) || []).map(m => el("option", {value: m})));
 }
 
 function renderTunes(msg, out) {
@@ -184,7 +197,10 @@ async function sample(ev) {
       while ((nl = buf.indexOf("\n")) >= 0) {
         const msg = JSON.parse(buf.slice(0, nl));
         buf = buf.slice(nl + 1);
-        if (msg.type === "start") {
+        if (msg.type === "waiting") {
+          // Every sampling slot is taken: the server queued this request (gen/studio/queue.py).
+          $("#sample-status").textContent = `waiting for a free slot (${msg.running} samples running, ${msg.ahead} waiting)…`;
+        } else if (msg.type === "start") {
           $("#sample-rng").textContent = msg.rng_seed;
           $("#sample-command").textContent = msg.command;
           $("#sample-status").textContent = msg.kind === "text" ? "generating…" : `writing ${msg.num_samples} tune${msg.num_samples > 1 ? "s" : ""}…`;
@@ -301,6 +317,7 @@ function route() {
 
 window.addEventListener("hashchange", route);
 $("#sample-form").addEventListener("submit", sample);
+$("#sample-form select[name=run]").addEventListener("change", showTuneRequest);
 $("#inside-form").addEventListener("submit", lookInside);
 for (const sel of document.querySelectorAll(".run-select")) sel.addEventListener("change", () => warm(sel));
 $("#unit").addEventListener("change", () => showUnit(Number($("#unit").value)));

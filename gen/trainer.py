@@ -30,7 +30,9 @@ from gen import distributed as dist
 from gen.data import Windows, as_long
 from gen.evaluate import autocast, mean_loss
 from gen.model import RNNLM, detach_hidden
+from gen.errors import WriteError
 from gen.schedule import learning_rate
+from gen.stopping import StopRequests, describe
 
 # A --minutes budget's estimate of the final evaluation before one was timed: scoring a token
 # (forward only, long windows) costs about this share of a training step's time per token, plus
@@ -70,8 +72,11 @@ class TrainConfig:
     # (always the same ones, so curves compare), not all of it: its cost must not grow with the
     # corpus. None: the whole split.
     eval_tokens: int | None = 1_000_000
-    # Decay of the weight average that evaluation and best.pt use (gen/averaging.py); 0: off.
+    # Decay of the weight average that evaluation and model.safetensors use (gen/averaging.py); 0: off.
     average: float = 0.0
+    # Minutes between saves of last.pt besides the evaluations' (gen/stopping.py has the
+    # signals): what a kill -9 or a power cut can lose. None or 0: only at evaluations.
+    save_every: float | None = 1.0
     # What a --minutes budget chose for the options left unset, and why (gen/budget.py); kept
     # in meta.json so a resumed run shows the same.
     budget_choice: dict | None = None
@@ -118,6 +123,11 @@ class Trainer:
                           light=cfg.precision != "fp16" and device.type in ("cpu", "cuda"))
         self.state = TrainState()
         self.hidden = None
+        self.stop = StopRequests()  # installed while fit() runs
+        self.stopped_by = 0         # the signal fit() stopped on, if any
+        self._last_save = time.perf_counter()
+        self._flags: list[float] = []   # this rank's stop/save requests, all-reduced each step
+        self._agreed: list[float] = []
         self.streams = dist.my_streams(self.windows.batch_size)
         self.net = model  # what the step runs: the model, or its DDP wrapper across ranks
         if dist.world_size() > 1:
@@ -216,11 +226,19 @@ class Trainer:
 
     def save_last(self) -> None:
         payload = self._payload()
+        self._last_save = time.perf_counter()
         if not dist.is_main():
             return
+        self._check_folder(ckpt.LAST)
         ckpt.save_tensors(self.run / ckpt.LAST, payload)
         self.meta["summary"] = self.summary()
         ckpt.write_json(self.run / ckpt.META, self.meta)
+        self._last_save = time.perf_counter()
+
+    def _check_folder(self, name: str) -> None:
+        """Never re-create a run folder someone removed (atomic_write would): stop instead."""
+        if not self.run.is_dir():
+            raise WriteError(self.run / name, "its run folder was deleted")
 
     def summary(self) -> dict:
         s = asdict(self.state)
@@ -235,7 +253,9 @@ class Trainer:
         loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.reshape(-1))
         # The mean over all ranks: every rank then takes the same decision below (one skipping
         # backward alone would leave the others waiting in DDP's gradient all-reduce).
-        value = dist.sum_floats([loss.item()], self.device)[0] / dist.world_size()
+        # The stop and save requests ride along (gen/stopping.py): no collective of their own.
+        value, *self._agreed = dist.sum_floats([loss.item(), *self._flags], self.device)
+        value /= dist.world_size()
         if not math.isfinite(value):
             return value  # leave the weights as they were: last.pt must stay usable
         self.opt.zero_grad(set_to_none=True)
@@ -283,7 +303,8 @@ class Trainer:
                 setattr(self.state, k, v)  # in place: fit() holds this object
             return {}
         st = self.state
-        # Scored and saved as best.pt: the weight average where there is one, else the weights.
+        self._check_folder(ckpt.MODEL)
+        # Scored and saved as model.safetensors: the weight average where there is one, else the weights.
         with self.average.applied() if self.average is not None else nullcontext():
             val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) \
                 if len(self.val_ids) > 1 else (math.nan, 0)
@@ -291,14 +312,12 @@ class Trainer:
             improved = not math.isnan(val) and val < st.best_val
             if improved:
                 st.best_val, st.best_step, st.bad_evals = val, st.step, 0
-                ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
-                                                         "step": st.step, "val_loss": val})
+                ckpt.save_weights(self.run / ckpt.MODEL, self.model.state_dict(), st.step, val)
             elif not math.isnan(val):
                 st.bad_evals += 1
             if math.isnan(val) and st.step > 0:
                 # No validation split: the latest weights are the best we know of.
-                ckpt.save_tensors(self.run / ckpt.BEST, {"model": self.model.state_dict(),
-                                                         "step": st.step, "val_loss": None})
+                ckpt.save_weights(self.run / ckpt.MODEL, self.model.state_dict(), st.step, None)
         self.save_last()
         row = {"step": st.step, "tokens": st.tokens, "train_loss": st.train_loss,
                "val_loss": None if math.isnan(val) else val,
@@ -316,13 +335,37 @@ class Trainer:
             self.state.elapsed = dist.sum_floats(
                 [self.state.elapsed if dist.is_main() else 0.0], self.device)[0]
 
+    def _requests(self) -> list[float]:
+        """This rank's [stop asked, rank 0's signal, save due (rank 0's clock)]."""
+        due = bool(self.cfg.save_every) and \
+            time.perf_counter() - self._last_save >= self.cfg.save_every * 60
+        main = dist.is_main()
+        return [float(bool(self.stop.signum)), float(self.stop.signum if main else 0),
+                float(due and main)]
+
+    def _decide(self) -> tuple[int, bool]:
+        """(signal to stop on or 0, save now?), the same on every rank. One process reads its
+        own flags afresh (a signal during the step stops at this boundary); ranks use the sums
+        all-reduced with the step's loss."""
+        if dist.world_size() == 1:
+            _, signum, due = self._requests()
+            return int(signum), bool(due)
+        asked, signum, due = self._agreed
+        return (int(signum) or self.stop.signum or 15) if asked else 0, due > 0
+
     def fit(self) -> TrainState:
-        """Train until the budget is spent, patience runs out, or Ctrl-C; always saves last.pt."""
+        """Train until the budget is spent, patience runs out, or a signal (Ctrl-C, SIGTERM,
+        SIGHUP: gen/stopping.py) asks to stop; always saves last.pt."""
+        with self.stop:
+            return self._fit()
+
+    def _fit(self) -> TrainState:
         cfg, st, model = self.cfg, self.state, self.model
         model.train()
         per_step = self.windows.batch_size * self.windows.seq_len
         smooth = None
         start = time.perf_counter() - st.elapsed
+        self._last_save = time.perf_counter()
         try:
             while not self.done():
                 x, y, new_epoch = self.windows.window(st.step)
@@ -333,6 +376,7 @@ class Trainer:
                                    st.step / self.windows.per_epoch, cfg.warmup, cfg.min_lr_frac)
                 for g in self.opt.param_groups:
                     g["lr"] = lr
+                self._flags = self._requests()
                 loss = self.train_step(x.to(self.device), y.to(self.device))
                 if not math.isfinite(loss):
                     st.stopped = (f"the loss became {loss} at step {st.step + 1}; "
@@ -347,6 +391,10 @@ class Trainer:
                 self.on_step({"step": st.step, "loss": smooth, "lr": lr, "elapsed": st.elapsed,
                               "tokens": st.tokens, "progress": self.progress(),
                               "total_steps": self.total_steps()})
+                signum, save_due = self._decide()
+                if signum:
+                    self.stopped_by, st.stopped = signum, describe(signum)
+                    break
                 if st.step % cfg.eval_every == 0 and not self.done():
                     self.evaluate()
                     self._clock(start)
@@ -354,14 +402,22 @@ class Trainer:
                         st.stopped = (f"early stop: no better validation loss in {cfg.patience} "
                                       "evaluations")
                         break
+                elif save_due:
+                    self.save_last()
         except KeyboardInterrupt:
+            # Raised by a second signal (stop now: the last written state stands), or by code
+            # that raises it directly (no handler: not the main thread).
             st.stopped = "interrupted"
             st.elapsed = time.perf_counter() - start
-            if dist.world_size() == 1:  # across ranks the last evaluation's checkpoint stands
+            if dist.world_size() == 1 and not self.stop.signum:
                 self.save_last()
             raise
+        if self.stopped_by:
+            st.elapsed = time.perf_counter() - start
+            self.save_last()  # every rank agreed on this step; rank 0 writes
+            return st
         if st.stopped.startswith("the loss became"):
-            self.save_last()  # weights from before the blow-up; best.pt is untouched
+            self.save_last()  # weights from before the blow-up; model.safetensors is untouched
             return st
         self.evaluate()
         return st

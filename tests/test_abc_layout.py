@@ -1,0 +1,115 @@
+"""Layout rules of the constrained ABC sampler, on handcrafted token streams (no model): ties land
+on the same pitch and stay inside a section, no one-bar sections, a tune never ends on a lone
+pickup, chords sound with a note, and every written tune ends with a blank line."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from gen.music.abc.grammar import TuneState
+from gen.music.abc.phrasing import Phrasing
+from gen.music.abc.sample import Grammar, TuneRule
+from gen.music.abc.seed import Plan, write_output
+from gen.tokenize import Vocab
+
+NOTES = ["A", "B", "c", "=c", "^c", "_c", "d", "e", "f", "g", "c'", "=c'", "^c'", "z"]
+VOCAB = ["<s>", "</s>", "M:6/8", "M:4/4", "L:1/8", "K:Dmaj", "K:Cmaj", *NOTES, "2", "3", "4", "/2",
+         "|", "||", "|]", "|:", ":|", "[1", "[2", "-", ">", "(3", '"G"', '"D7"']
+
+
+def state(tokens: list[str]) -> TuneState:
+    st = TuneState(min_length=1)
+    for t in tokens:
+        st.advance(t)
+    return st
+
+
+def allowed(tokens: list[str], phrasing: Phrasing | None = None) -> set[str]:
+    g = Grammar(VOCAB, phrasing=phrasing)
+    st = g.new_state()
+    for t in tokens:
+        st.advance(t)
+    return {VOCAB[i] for i in g.allowed(st)}
+
+
+HEAD = ["<s>", "M:6/8", "L:1/8", "K:Dmaj"]
+
+
+def test_a_tie_lands_on_the_same_sounding_pitch():
+    # K:D: c' sounds c#'; "=c'" would be another note (abc2midi: "Could not find note to be tied")
+    ok = allowed(HEAD + ["c'", "3", "-"])
+    assert "c'" in ok and "^c'" in ok
+    assert not {"=c'", "_c'", "c", "d", "A", "z"} & ok
+    # After "=c" the bar's c is natural: a tie in the bar continues with c or =c, not ^c
+    ok = allowed(HEAD + ["=c", "3", "-"])
+    assert {"c", "=c"} <= ok and "^c" not in ok
+    # Over a bar line the accidental is gone: only "=c" still sounds c natural
+    ok = allowed(HEAD + ["d", "2", "A", "=c", "3", "-", "|"])
+    assert "=c" in ok and "c" not in ok and "^c" not in ok
+
+
+def test_a_tie_never_crosses_a_section_end_a_repeat_or_an_ending():
+    ok = allowed(HEAD + ["d", "2", "A", "c", "3", "-"])
+    assert "|" in ok
+    assert not {"||", "|]", "|:", ":|", "</s>", "[1", "K:Cmaj"} & ok
+    # where the form closes the section (8 bars of 6/8 here), no tie is offered at all
+    phrasing = Phrasing({"section_bars": {"8": 10}, "sections_per_tune": {"2": 10}})
+    bars = ["d", "3", "A", "3", "|"] * 7 + ["d", "3", "A", "3"]
+    ok = allowed(HEAD + bars, phrasing)
+    assert "-" not in ok and ":|" in ok
+    assert "-" in allowed(HEAD + bars[:-9] + ["d", "3", "A", "3"], phrasing)  # bar 7 of 8
+    assert "-" in allowed(HEAD + ["d", "3", "A", "3"], phrasing)
+
+
+def test_no_section_of_one_bar_or_of_a_pickup_alone():
+    st = state(HEAD + ["z", "|", "e", "2", "e", "d", "2"])  # "z|e2e d2||": the issue's example
+    assert not st.bar_allowed("||") and not st.bar_allowed("|]")
+    st = state(HEAD + ["|:", "e", "3", "d", "3"])  # one full bar
+    assert not st.bar_allowed(":|") and not st.bar_allowed("||") and st.bar_allowed("|")
+    st = state(HEAD + ["|:", "e", "3", "d", "3", "|", "e", "3", "d", "3"])
+    assert st.bar_allowed(":|")
+
+
+def test_a_chord_symbol_is_followed_by_a_note():
+    ok = allowed(HEAD + ["d", "3", '"G"'])
+    assert ok and all(t in NOTES or t == "(3" for t in ok)
+
+
+def vocab():
+    return Vocab.build(VOCAB, "abc", specials=["<s>", "</s>"])
+
+
+def test_a_tune_never_ends_on_a_lone_pickup():
+    """`...d2A:|` then `d|` then the end: the pickup is dropped, the tune ends at its repeat."""
+    v = vocab()
+    rule = TuneRule(v, Grammar(v.tokens), Plan(["<s>"]), 1)
+    tune = HEAD + ["d", "|", "A", "3", "d", "3", "|", "A", "3", "d", "3", "|", "f", "3", "d", "2", "A",
+                   ":|", "d", "|", "</s>"]
+    for t in tune:
+        rule.advance([v.stoi[t]])
+    assert rule.out[0][-3:] == ["A", ":|", "</s>"]
+
+
+def test_every_tune_ends_with_a_blank_line(capsys, tmp_path):
+    texts = ["X:1\nT:a\nK:C\nC|\n", "X:2\nT:b\nK:C\nD|\n"]
+    write_output(texts, SimpleNamespace(output=None, quiet=True))
+    out = capsys.readouterr().out
+    assert out == "X:1\nT:a\nK:C\nC|\n\nX:2\nT:b\nK:C\nD|\n\n"
+    assert [p for p in out.split("\n\n") if p.strip()] == [t.rstrip("\n") for t in texts]
+    path = tmp_path / "t.abc"
+    write_output(texts, SimpleNamespace(output=path, quiet=True))
+    assert path.read_text() == out
+    from gen.music.abc.write import write_tokens
+
+    assert write_tokens(["<s>", "M:4/4", "L:1/8", "K:Cmaj", "C", "8", "|]", "</s>"]).endswith("|]\n\n")
+
+
+def test_a_tune_cut_short_never_ends_on_a_tie():
+    """A tune the form never lets end is cut at a bar line, never at one a tie holds over."""
+    v = vocab()
+    rule = TuneRule(v, Grammar(v.tokens), Plan(["<s>"]), 1, max_tokens=0)
+    tune = HEAD + ["d", "3", "A", "3", "|"] * 90 + ["d", "3", "A", "2", "c", "-", "|"]
+    for t in tune:
+        rule.advance([v.stoi[t]])
+    assert rule.forced() == [v.stoi["</s>"]]
+    assert rule.out[0][-2:] == ["3", "|"] and len(rule.out[0]) == len(tune) - 7
