@@ -142,7 +142,7 @@ def test_resume_keeps_the_stored_choice(gen, small_text, tmp_path):
 
 def test_the_budget_clock_counts_start_up_and_keeps_time_for_the_final_evaluation(tmp_path):
     from gen.model import ModelConfig, RNNLM
-    from gen.train import EXIT_S, TrainConfig, Trainer
+    from gen.trainer import EXIT_S, TrainConfig, Trainer
 
     ids = torch.randint(0, 10, (4000,))
     cfg = TrainConfig(minutes=1.0, seq_len=8, batch_size=4)

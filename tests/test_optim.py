@@ -73,7 +73,7 @@ def test_a_training_step_does_not_import_dynamo(tmp_path):
 import sys, torch
 from pathlib import Path
 from gen.model import ModelConfig, RNNLM
-from gen.train import TrainConfig, Trainer
+from gen.trainer import TrainConfig, Trainer
 ids = torch.randint(0, 10, (2000,))
 cfg = TrainConfig(steps=2, seq_len=8, batch_size=4, eval_every=1)
 t = Trainer(RNNLM(ModelConfig(vocab_size=10, hidden=8, embed_dim=4, layers=1)), ids[:1800],
