@@ -8,12 +8,15 @@ command (`gen train CORPUS --minutes M OPTIONS`) and score it with `gen eval` on
 Each run is a separate process timed from its start (the user's minute is wall time from the
 command's start), so start-up, corpus preparation, evaluation and checkpoint writes count as they
 do for a user. ``--wrap`` prefixes each timed training (one run per lock hold); the scoring with
-`gen eval` is not timed and runs outside it. One JSON line per run goes to stdout and ``--log``:
+`gen eval` is not timed (it runs in the same hold, after the training). One JSON line per run goes to stdout and ``--log``:
 candidate, command, wall seconds, steps, tokens/s, in-training validation, `gen eval` result.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
+import math
 import shlex
 import subprocess
 import sys
@@ -30,9 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXT = {
     1: {
         "2x384": "--layers 2 --hidden 384 --embed-dim 256",
+        "2x384-lr6": "--layers 2 --hidden 384 --embed-dim 256 --lr 6e-3",
+        "2x384-lr6-B128T16": "--layers 2 --hidden 384 --embed-dim 256 --lr 6e-3 --batch-size 128 --seq-len 16",
         "2x256": "--layers 2 --hidden 256 --embed-dim 256 --lr 4e-3",
         "2x256-lr6": "--layers 2 --hidden 256 --embed-dim 256 --lr 6e-3",
+        "2x256-lr10": "--layers 2 --hidden 256 --embed-dim 256 --lr 1e-2",
         "2x256-B64T32": "--layers 2 --hidden 256 --embed-dim 256 --lr 5e-3 --batch-size 64 --seq-len 32",
+        "2x256-lr15": "--layers 2 --hidden 256 --embed-dim 256 --lr 1.5e-2",
+        "2x256-lr10-b99": "--layers 2 --hidden 256 --embed-dim 256 --lr 1e-2 --beta2 0.99",
+        "2x256-lr8-B128T16": "--layers 2 --hidden 256 --embed-dim 256 --lr 8e-3 --batch-size 128 --seq-len 16",
         "2x192": "--layers 2 --hidden 192 --embed-dim 128 --lr 5e-3",
         "2x128": "--layers 2 --hidden 128 --embed-dim 128 --lr 6e-3",
         "1x512": "--layers 1 --hidden 512 --embed-dim 256 --lr 4e-3",
@@ -40,8 +49,8 @@ TEXT = {
     },
     2: {
         "2x384": "--layers 2 --hidden 384 --embed-dim 256",
-        "2x256": "--layers 2 --hidden 256 --embed-dim 256 --lr 4e-3",
-        "2x320": "--layers 2 --hidden 320 --embed-dim 256 --lr 4e-3",
+        "2x384-lr6": "--layers 2 --hidden 384 --embed-dim 256 --lr 6e-3",
+        "2x256-lr6": "--layers 2 --hidden 256 --embed-dim 256 --lr 6e-3",
     },
     5: {
         "2x384": "--layers 2 --hidden 384 --embed-dim 256",
@@ -59,17 +68,25 @@ def last_metrics(run: Path) -> dict:
 
 
 def one(corpus: str, minutes: float, name: str, options: str, seed: int, wrap: str,
-        val: Path, workdir: Path) -> dict:
+        val: Path | None, workdir: Path) -> dict:
     run = workdir / f"{Path(corpus).stem}-{minutes:g}m-{name}-s{seed}"
     cmd = [sys.executable, "-m", "gen", "train", corpus, "--minutes", f"{minutes:g}",
            "--rng-seed", str(seed), "-o", str(run), "-q", *shlex.split(options)]
-    full = shlex.split(wrap) + cmd if wrap else cmd
-    t0 = time.perf_counter()
-    subprocess.run(full, check=True, cwd=ROOT)
-    wall = time.perf_counter() - t0
+    ev = [sys.executable, "-m", "gen", "eval", str(val), "-c", str(run), "--json"]
+    # One hold of the lock: the timed training, then its scoring (not timed; under the lock only
+    # so it does not wait in the queue again). The wall time is the training command's own,
+    # from its spawn to its exit, taken by the shell around it.
+    q = " ".join(shlex.quote(c) for c in cmd)
+    script = f"s=$(date +%s.%N); {q} || exit 1; e=$(date +%s.%N); echo \"$s $e\" > {run}.wall"
+    if val is not None:
+        script += f"; {' '.join(shlex.quote(c) for c in ev)} > {run}.eval"
+    subprocess.run(shlex.split(wrap) + ["sh", "-c", script], check=True, cwd=ROOT)
+    s, e = map(float, Path(f"{run}.wall").read_text().split())
+    wall = e - s
     meta = json.loads((run / "meta.json").read_text())
-    out = subprocess.run([sys.executable, "-m", "gen", "eval", str(val), "-c", str(run), "--json"],
-                         check=True, cwd=ROOT, capture_output=True, text=True).stdout
+    # Music: the last 10% of an ABC file is no whole tune; its figures come from
+    # benchmarks/abc_figures.py, the loss from the run's own validation split.
+    out = Path(f"{run}.eval").read_text() if val is not None else "{}"
     row = last_metrics(run)
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "corpus": corpus,
             "minutes": minutes, "candidate": name, "seed": seed,
@@ -78,8 +95,10 @@ def one(corpus: str, minutes: float, name: str, options: str, seed: int, wrap: s
             "train_s": round(meta["summary"]["elapsed"], 1),
             "tokens_per_s": round(row.get("tokens_per_sec", 0)),
             "val_in_training": row.get("val_loss"),
-            "choice": meta["train"].get("budget_choice"),
-            "gen_eval": round(json.loads(out)["nats_per_token"], 4), "run": str(run)}
+            "choice": (meta["train"].get("budget_choice") or {}).get("reason"),
+            "timings": meta.get("timings"),
+            "gen_eval": round(json.loads(out).get("nats_per_token", math.nan), 4),
+            "run": str(run)}
 
 
 def main() -> None:
@@ -103,9 +122,11 @@ def main() -> None:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="budget-sweep-"))
     workdir.mkdir(parents=True, exist_ok=True)
     # The last 10% of the corpus, as the README scores every text figure.
-    text = Path(ROOT / args.corpus).read_text()
-    val = workdir / f"val-{Path(args.corpus).stem}.txt"
-    val.write_text(text[len(text) - len(text) // 10:])
+    val = None
+    if not music:
+        text = Path(ROOT / args.corpus).read_text()
+        val = workdir / f"val-{Path(args.corpus).stem}.txt"
+        val.write_text(text[len(text) - len(text) // 10:])
     for name, options in cands.items():
         result = one(args.corpus, args.minutes, name, options, args.seed, args.wrap, val, workdir)
         line = json.dumps(result)

@@ -32,7 +32,7 @@ def mark(name):
     t.append((name, time.perf_counter()))
 import gen.cli; mark("import gen.cli (typer)")
 import torch; mark("import torch")
-import gen.train, gen.commands.train, gen.prepare, gen.model; mark("import gen's training modules")
+import gen.trainer, gen.commands.train, gen.prepare, gen.model; mark("import gen's training modules")
 from gen.prepare import prepare
 corpus = prepare(sys.argv[1], "auto", None, "utf-8", 10000); mark("corpus (token cache)")
 from gen.data import split_ids
@@ -42,7 +42,7 @@ train_ids, val_ids = split_ids(ids, 0.1)
 from gen.budget import choose
 choice = choose(corpus.kind, float(sys.argv[2]))
 from gen.model import ModelConfig, RNNLM
-from gen.train import TrainConfig, Trainer
+from gen.trainer import TrainConfig, Trainer
 model = RNNLM(ModelConfig(vocab_size=len(corpus.vocab), **{**choice.model, "dropout": 0.0})); mark("model")
 cfg = TrainConfig(steps=10, precision="bf16", **{k: v for k, v in choice.train.items()
                                                   if k in TrainConfig.__dataclass_fields__})

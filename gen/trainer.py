@@ -35,10 +35,16 @@ from gen.schedule import learning_rate
 from gen.stopping import StepControl, describe
 
 # A --minutes budget's estimate of the final evaluation before one was timed: scoring a token
-# (forward only, long windows) costs about this share of a training step's time per token on
-# a 2-core CPU in bf16 (benchmarks/first_minute.py), plus the checkpoint writes.
-EVAL_COST = 0.35
-SAVE_S = 0.3
+# (forward only, long windows) costs about this share of a training step's time per token, plus
+# the checkpoint writes. Measured on a 2-core CPU in bf16 (docs/figures-budget.md): 0.53 s
+# for 2x256 and 1.2 s for 2x384 on tinyshakespeare's 111k validation characters, saves
+# included: 0.2 of a step's time per token. The estimate errs long, so the command ends inside
+# its budget.
+EVAL_COST = 0.2
+SAVE_S = 0.2
+# ... and what is left after the final evaluation: the last writes, logs and the interpreter's
+# exit with torch loaded (0.4-0.7 s measured on that CPU).
+EXIT_S = 0.5
 
 
 @dataclass
@@ -113,7 +119,8 @@ class Trainer:
         decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.startswith("embed")]
         rest = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.startswith("embed"))]
         self.opt = _adamw([{"params": decay, "weight_decay": cfg.weight_decay},
-                           {"params": rest, "weight_decay": 0.0}], cfg.lr, cfg.beta2)
+                           {"params": rest, "weight_decay": 0.0}], cfg.lr, cfg.beta2,
+                          light=cfg.precision != "fp16" and device.type in ("cpu", "cuda"))
         self.state = TrainState()
         self.hidden = None
         # Signals and the --save-every clock; their requests ride on the step's all-reduce.
@@ -161,14 +168,15 @@ class Trainer:
         return (self.state.elapsed - self.startup_s) / max(1e-9, budget - self._reserve())
 
     def _reserve(self) -> float:
-        """Seconds a --minutes budget keeps for the final evaluation and its writes: as long as
-        the last evaluation took, or before any an estimate from the speed of the steps."""
+        """Seconds a --minutes budget keeps for the final evaluation and its writes (as long as
+        the last evaluation took, or before any an estimate from the speed of the steps) and
+        for the process's exit."""
         if self.last_eval_s:
-            return self.last_eval_s
+            return self.last_eval_s + EXIT_S
         steps_s = self.state.elapsed - self.startup_s - self.eval_s
         if not self.state.tokens or steps_s <= 0:
-            return 0.0
-        return EVAL_COST * len(self.val_ids) * steps_s / self.state.tokens + SAVE_S
+            return EXIT_S
+        return EVAL_COST * len(self.val_ids) * steps_s / self.state.tokens + SAVE_S + EXIT_S
 
     def done(self) -> bool:
         return self.progress() >= 1.0
@@ -399,10 +407,16 @@ class Trainer:
         return st
 
 
-def _adamw(groups: list[dict], lr: float, beta2: float = 0.999) -> torch.optim.AdamW:
+def _adamw(groups: list[dict], lr: float, beta2: float = 0.999, light: bool = False):
     """AdamW with the fused kernel: on a CPU torch's default is a Python loop over the
     parameters, 3.6 ms a step for the 2x256 model against 0.27 ms fused (about a tenth of a
-    training step). torch before 2.4 has no fused CPU kernel: the default then."""
+    training step). torch before 2.4 has no fused CPU kernel: the default then. ``light``: the
+    same kernel without torch.optim (gen/optim.py), which saves a second of start-up; not where
+    a gradient scaler needs torch's optimizer."""
+    from gen import optim
+
+    if light and optim.available():
+        return optim.FusedAdamW(groups, lr, (0.9, beta2))
     try:
         return torch.optim.AdamW(groups, lr=lr, betas=(0.9, beta2), fused=True)
     except (RuntimeError, ValueError, TypeError):
