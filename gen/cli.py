@@ -336,7 +336,10 @@ def studio(
 
 
 
-@app.command()
+@app.command(epilog=examples(
+    "gen export checkpoints/tinyshakespeare --to onnx shakespeare.onnx",
+    "gen export checkpoints/tinyshakespeare --to html shakespeare.html",
+))
 def export(
     run: Path = typer.Argument(..., help="Run folder."),
     out: Path = typer.Argument(..., help="File to write: model.onnx, or page.html."),
