@@ -2,7 +2,8 @@
 
 Every user mistake is a GenError, answered as JSON ``{"error": message}`` with 400 (404 for a run
 or file that does not exist); anything else is logged on stderr and answered 500 with one line,
-never a traceback page. Model work runs in Starlette's thread pool, so the event loop keeps
+never a traceback page. Sampling and model loads run on a small thread pool of their own
+(gen.studio.memory: a bounded number of threads keeps memory flat), so the event loop keeps
 serving while a model samples; each model has a lock (see runs.Models) and at most
 ``MAX_STREAMS`` samples run at once, more wait in a short queue (gen.studio.queue).
 """
@@ -35,7 +36,7 @@ from gen.studio.queue import Busy, Slots
 STATIC = Path(__file__).parent / "static"
 MAX_STREAMS = 4
 MAX_WAITING = 32      # requests queued behind the running ones; more get 429 at once
-WAIT_SECONDS = 60.0   # the longest a queued request waits for a slot before its 429
+WAIT_SECONDS = 60.0   # the longest a queued request waits; then an error event says try again
 
 
 def create_app(runs_root: Path, runs_arg: str | None = None, host: str = "127.0.0.1") -> Starlette:
