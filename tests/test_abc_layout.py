@@ -142,3 +142,15 @@ def test_a_corpus_without_section_bars_ends_its_one_section():
 def test_a_key_change_changes_the_key():
     ok = allowed(HEAD + ["d", "3", "A", "3", "|"])
     assert "K:Cmaj" in ok and "K:Dmaj" not in ok
+
+
+def test_no_repeat_back_over_a_plain_section_end():
+    """`A|]B:|` repeats from the tune's start in abc2midi (its pickup 'in repeat'): B must open
+    its repeat with |: or close without one."""
+    two_bars = ["d", "3", "A", "3", "|", "d", "3", "A", "3"]
+    st = state(HEAD + two_bars + ["|]"] + two_bars)
+    assert not st.bar_allowed(":|") and st.bar_allowed("||")
+    st = state(HEAD + two_bars + ["|]", "|:"] + two_bars)
+    assert st.bar_allowed(":|")
+    st = state(HEAD + two_bars + [":|"] + two_bars)
+    assert st.bar_allowed(":|")

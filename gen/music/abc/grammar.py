@@ -68,6 +68,7 @@ class TuneState:
         self.last_pitch = ""
         self.repeat_closed = False
         self.repeat_open = False
+        self.plain_close = False      # a section closed by || or |] since the last repeat sign
         self.match_len: Fraction | None = None
         self.tied = ""                # pitch a tie waits for (abc2midi wants the same note next)
         self.bar_acc: dict = {}       # accidentals written so far in this bar, per (letter, octave)
@@ -191,6 +192,9 @@ class TuneState:
             # |: must be closed by a :| before the tune ends.
             self.repeat_closed = tok == ":|"
             self.repeat_open = tok != ":|"
+            self.plain_close = False
+        elif tok in ("||", "|]"):
+            self.plain_close = True  # a :| now would repeat back over this to the tune's start
         if tok in SECTION_BARS:
             self.section_first = True
             if tok != ":|":
@@ -270,6 +274,8 @@ class TuneState:
             return True  # ":| |:" closes one repeat and opens the next
         if tok == "::":
             return False  # written ":| |:" (abc2midi rejects "::" after an implicit repeat)
+        if tok == ":|" and self.plain_close and not self.repeat_open:
+            return False  # abc2midi would repeat from the tune's start, over the || or |]
         if self.tuplet_left or self.broken_next != 1 or self.pos == 0:
             return False
         if self.ending == 1 and tok not in ("|", ":|"):
