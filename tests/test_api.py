@@ -121,12 +121,18 @@ def test_abc_samples_are_the_tunes_gen_sample_prints(gen_cli, abc_run):
     tunes = m.sample(num_samples=2, length=120, rng_seed=4, temperature=0.8)
     assert len(tunes) == 2 and [t.splitlines()[0] for t in tunes] == ["X:1", "X:2"]
     r = gen_cli("sample", "-c", abc_run, "-N", "2", "-n", "120", "--rng-seed", "4", "-q")
-    assert r.out == "\n".join(tunes)
+    assert _tunes(r.out) == _tunes("\n".join(tunes)) and len(_tunes(r.out)) == 2
     assert list(m.stream(length=120, rng_seed=4, temperature=0.8)) == \
         m.sample(length=120, rng_seed=4, temperature=0.8)
     keyed = m.sample(length=120, rng_seed=4, key="D")[0]
     r = gen_cli("sample", "-c", abc_run, "-n", "120", "--rng-seed", "4", "-t", "1", "--key", "D", "-q")
-    assert r.out == keyed
+    assert _tunes(r.out) == _tunes(keyed)
+
+
+def _tunes(text: str) -> list[str]:
+    """The tunes of ABC text (a tune ends at a blank line; how many the writer puts between
+    tunes is the writer's business)."""
+    return [t.strip() for t in text.split("\n\n") if t.strip()]
 
 
 @pytest.mark.parametrize("call, cli_args", [
