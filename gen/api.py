@@ -23,7 +23,7 @@ from typing import Iterator
 from gen.errors import GenError
 
 # Music options `sample` and `stream` accept as keywords, as `gen sample` has them.
-MUSIC_OPTIONS = ("key", "bpm", "instrument", "free", "bars")
+MUSIC_OPTIONS = ("key", "meter", "sections", "bars", "bpm", "instrument", "free")
 
 
 class Model:
@@ -132,7 +132,7 @@ class Model:
                             bars=bars, temperature=temperature, top_k=top_k, top_p=top_p,
                             num_samples=num_samples, stop=stop, rng_seed=rng_seed, output=None,
                             device="cpu", quiet=True,
-                            music={k: music.get(k) for k in ("key", "bpm", "instrument")}
+                            music={k: music.get(k) for k in MUSIC_OPTIONS if k != "bars"}
                             | {"free": bool(music.get("free"))},
                             precision=precision)
         validate(req)

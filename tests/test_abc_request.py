@@ -89,3 +89,22 @@ def test_meter_2_2_is_the_corpus_c_bar(gen, run):
     r = gen("sample", "-c", run, "-N", "2", "--rng-seed", "1", "-q", "--meter", "2/2", "--bars", "8")
     assert r.code == 0
     assert all("\nM:C|\n" in t for t in split_tunes(r.out))
+
+
+def test_meters_are_drawn_as_often_as_the_corpus_has_them(gen, run, tmp_path):
+    """Without --meter a tune's M: comes from the corpus's shares (stored with the run), not from
+    the model's state after the warm-up tune: a run whose corpus held only 3/4 writes only 3/4."""
+    import json
+    import shutil
+
+    only = tmp_path / "only-3-4"
+    shutil.copytree(run, only)
+    meta = json.loads((only / "meta.json").read_text())
+    meta["corpus"]["stats"]["meters"] = {"M:3/4": 15}
+    (only / "meta.json").write_text(json.dumps(meta))
+    r = gen("sample", "-c", only, "-N", "8", "--rng-seed", "2", "-q")
+    assert r.code == 0, r.err
+    meters = [line for line in r.out.splitlines() if line.startswith("M:")]
+    assert len(meters) == 8 and set(meters) == {"M:3/4"}
+    r = gen("sample", "-c", run, "-N", "8", "--rng-seed", "2", "-q")
+    assert len({line for line in r.out.splitlines() if line.startswith("M:")}) > 1

@@ -25,6 +25,16 @@ from gen.sample import Rule
 from gen.music.abc.lexer import BARS, END
 
 
+def meter_prior(vocab, meters: dict) -> torch.Tensor | None:
+    """Log shares of the meters the corpus's tunes start in, by token id (-inf elsewhere)."""
+    prior = torch.full((len(vocab.tokens),), float("-inf"))
+    total = sum(meters.values())
+    for token, count in meters.items():
+        if token in vocab.stoi and count > 0:
+            prior[vocab.stoi[token]] = math.log(count / total)
+    return prior if torch.isfinite(prior).any() else None
+
+
 class TuneRule(Rule):
     """The ABC plug-in for the one sampling loop (`gen.sample.generate`): per stream a `TuneState`;
     `forced` plays the seed plan and closes finished or over-long tunes, `scores` masks what the
@@ -32,7 +42,7 @@ class TuneRule(Rule):
 
     def __init__(self, vocab, grammar: Grammar, plan: Plan, num: int, free: bool = False,
                  max_tokens: int = 1000, bars: int | None = None, typical: float | None = None,
-                 temperature: float = 1.0):
+                 temperature: float = 1.0, meters: dict | None = None):
         self.vocab, self.grammar, self.plan = vocab, grammar, plan
         self.temperature = temperature
         self.free, self.max_tokens, self.bars, self.typical = free, max_tokens, bars, typical
@@ -42,6 +52,7 @@ class TuneRule(Rule):
         self.repairs = self.form_repairs = self.step = 0
         self.everything = [i for i in range(grammar.V) if i != grammar.start]
         self.mask: torch.Tensor | None = None
+        self.meter_prior = meter_prior(vocab, meters) if meters and not free else None
 
     def forced(self) -> list[int | None]:
         """Also prepares this step's mask (forced() comes first in every step of the loop)."""
@@ -83,6 +94,15 @@ class TuneRule(Rule):
 
     def scores(self, logits: torch.Tensor) -> torch.Tensor:
         scores = logits.masked_fill(~self.mask, float("-inf"))
+        if self.meter_prior is not None:
+            for i, st in enumerate(self.states):
+                if st.phase == "M":
+                    # The meter comes from the corpus's own shares, not the model: after the
+                    # warm-up (the end of one tune of a collection ordered by tune type) the
+                    # model favoured that tune's meter: 70-78% M:C from irish.abc (49% of its
+                    # tunes). Scaled by the temperature, which the loop divides by next.
+                    scores[i] = torch.where(self.mask[i], self.meter_prior * self.temperature,
+                                            scores[i])
         phrasing = self.grammar.phrasing
         if phrasing is not None and phrasing.hazard:
             end = self.grammar.end
@@ -160,7 +180,8 @@ def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng
                                           getattr(request, "bars", None))
     grammar = Grammar(vocab.tokens, stats.get("header_keys"), phrasing)
     grammar.key_changes = not getattr(request, "key", None)
-    rule = TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical, temperature)
+    rule = TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical, temperature,
+                    stats.get("meters"))
     # Every stream ends by then: the plan, max_tokens, 400 more to reach an end, the end token.
     longest = len(plan.tokens) + max_tokens + 402
     for _ in run_loop(loaded.model, loaded.warmup_ids or [grammar.end], longest, num, temperature,
