@@ -41,6 +41,7 @@ TEXT = {
         "2x256-B64T32": "--layers 2 --hidden 256 --embed-dim 256 --lr 5e-3 --batch-size 64 --seq-len 32",
         "2x256-lr15": "--layers 2 --hidden 256 --embed-dim 256 --lr 1.5e-2",
         "2x256-lr10-b99": "--layers 2 --hidden 256 --embed-dim 256 --lr 1e-2 --beta2 0.99",
+        "2x256-lr10-const": "--layers 2 --hidden 256 --embed-dim 256 --lr 1e-2 --schedule constant",
         "2x256-lr8-B128T16": "--layers 2 --hidden 256 --embed-dim 256 --lr 8e-3 --batch-size 128 --seq-len 16",
         "2x192": "--layers 2 --hidden 192 --embed-dim 128 --lr 5e-3",
         "2x128": "--layers 2 --hidden 128 --embed-dim 128 --lr 6e-3",

@@ -42,9 +42,10 @@ class FusedAdamW:
                 continue
             for p in params:
                 if p not in self.state:
+                    keep = torch.preserve_format
                     self.state[p] = {"step": torch.zeros((), dtype=torch.float32, device=p.device),
-                                     "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
-                                     "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format)}
+                                     "exp_avg": torch.zeros_like(p, memory_format=keep),
+                                     "exp_avg_sq": torch.zeros_like(p, memory_format=keep)}
             states = [self.state[p] for p in params]
             steps = [s["step"] for s in states]
             torch._foreach_add_(steps, 1)
@@ -84,6 +85,7 @@ class FusedAdamW:
         for i, p in self._indexed():
             if i in sd["state"]:
                 st = sd["state"][i]
-                self.state[p] = {"step": torch.as_tensor(st["step"], dtype=torch.float32).to(p.device),
+                step = torch.as_tensor(st["step"], dtype=torch.float32)
+                self.state[p] = {"step": step.to(p.device),
                                  "exp_avg": st["exp_avg"].to(p.device, p.dtype),
                                  "exp_avg_sq": st["exp_avg_sq"].to(p.device, p.dtype)}
