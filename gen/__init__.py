@@ -13,10 +13,7 @@ See `gen.load`, `gen.Model`, `gen.train`; every mistake raises `gen.GenError`.
 
 from gen.errors import GenError
 
-__version__ = "0.1.0"
-
-# Bumped when the checkpoint layout changes in a way older code cannot read.
-CHECKPOINT_FORMAT = 2
+from gen.version import CHECKPOINT_FORMAT, __version__
 
 __all__ = ["load", "train", "Model", "GenError", "__version__"]
 

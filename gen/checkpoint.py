@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gen import CHECKPOINT_FORMAT, __version__
+from gen.version import CHECKPOINT_FORMAT, __version__
 from gen.errors import GenError
 
 META = "meta.json"

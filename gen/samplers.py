@@ -17,7 +17,6 @@ from gen.console import write_out
 def text_steps(loaded, req) -> tuple[str, Iterator[list[str]]]:
     """The seed as shown, and an iterator over the generated tokens of every stream, per step.
     Seed errors are raised here, before the first step."""
-    from gen.commands.sample import read_seed_text
     from gen.sample import generate, text_seed_ids
 
     seed_ids, shown = text_seed_ids(loaded, read_seed_text(req))
@@ -193,3 +192,13 @@ class TextSink:
             from gen.checkpoint import atomic_write
 
             atomic_write(self.output, lambda f: f.write(result.encode()))
+
+
+def read_seed_text(req) -> str | None:
+    """The seed a request gives: ``--seed`` text (the two characters \\n typed in a shell stand
+    for a newline, as users type it) or the contents of ``--seed-file``."""
+    if req.seed_file is None:
+        return None if req.seed is None else req.seed.replace("\\n", "\n").replace("\\t", "\t")
+    from gen.corpus import read_text
+
+    return read_text(req.seed_file)

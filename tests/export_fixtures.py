@@ -78,28 +78,24 @@ def variant(loaded, cell: str, one_hot: bool = False, layers: int = 2, hidden: i
 
 def greedy_tune_text(loaded, step, rng_seed: int, free: bool, key: str | None = None) -> str:
     """One tune drawn greedily through ``step(ids) -> logits (numpy, last position)`` (which keeps
-    its own state), with gen's own ABC rule masking and forcing tokens exactly as in
-    `gen sample --top-k 1`, written out by gen's writer: the exported model is the only change."""
-    from types import SimpleNamespace
-
+    its own state), with gen's own plan and ABC rule (gen.music.abc.sample.plan_tunes, make_rule)
+    masking and forcing tokens exactly as in `gen sample --top-k 1`, written out by gen's writer:
+    the exported model is the only change."""
     import numpy as np
     import torch
 
-    from gen.music.abc.phrasing import Phrasing
-    from gen.music.abc.sample import Grammar, TuneRule
-    from gen.music.abc.seed import finish_tunes, make_plan
+    from gen.commands.sample import SampleRequest
+    from gen.music.abc.sample import make_rule, plan_tunes
+    from gen.music.abc.seed import blank_line_after, finish_tunes
 
-    music = {"free": free, "key": key}
-    req = SimpleNamespace(seed=None, seed_file=None, music=music, rng_seed=rng_seed, length=None,
-                          bars=None)
-    plan = make_plan(loaded, req)
-    stats = loaded.meta["corpus"].get("stats", {})
-    median = stats.get("median_tune_tokens") or 150
-    cap = int(max(300, 4 * median))
-    grammar = Grammar(loaded.vocab.tokens, stats.get("header_keys"), None if free else Phrasing(stats))
-    rule = TuneRule(loaded.vocab, grammar, plan, 1, free, cap, None, median, 1.0)
-    logits = step(loaded.warmup_ids or [grammar.end])
-    for _ in range(len(plan.tokens) + cap + 202):
+    req = SampleRequest(checkpoint=None, seed=None, seed_file=None, length=None, bars=None,
+                        temperature=1.0, top_k=1, top_p=None, num_samples=1, stop=None,
+                        rng_seed=rng_seed, output=None, device="cpu", quiet=True,
+                        music={"free": free, "key": key})
+    plan, request, cap, typical = plan_tunes(loaded, req)
+    rule = make_rule(loaded, plan, 1, 1.0, free, cap, None, typical, request)
+    logits = step(loaded.warmup_ids or [rule.grammar.end])
+    for _ in range(len(plan.tokens) + cap + 402):
         scores = torch.from_numpy(np.array(logits, dtype=np.float32)).view(1, -1)
         forced = rule.forced()
         scores = rule.scores(scores)
@@ -110,4 +106,4 @@ def greedy_tune_text(loaded, step, rng_seed: int, free: bool, key: str | None = 
         if rule.done():
             break
         logits = step([token])
-    return "\n".join(finish_tunes(rule.out, plan, SimpleNamespace(music=music, rng_seed=rng_seed)))
+    return blank_line_after(finish_tunes(rule.out, plan, req))

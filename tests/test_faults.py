@@ -66,7 +66,7 @@ def test_a_signal_at_a_random_step_saves_that_step_and_exits_128_plus_signum(
         gen, small_text, tmp_path, monkeypatch, signum):
     """The signal comes from inside a step (as it would from outside, at any moment): training
     stops at that step's boundary, saves it, and says how to resume."""
-    from gen.train import Trainer
+    from gen.trainer import Trainer
 
     sent_at = random.Random(signum).randrange(3, 40)
     original = Trainer.train_step
@@ -97,7 +97,7 @@ def test_a_signal_at_a_random_step_saves_that_step_and_exits_128_plus_signum(
 
 def test_save_every_writes_last_pt_between_evaluations(gen, small_text, tmp_path, monkeypatch):
     """--save-every is a wall-clock interval independent of --eval-every."""
-    import gen.train as train
+    import gen.trainer as train
 
     clock = [0.0]
 
@@ -134,7 +134,7 @@ def test_save_every_writes_last_pt_between_evaluations(gen, small_text, tmp_path
 
 def test_a_second_signal_stops_at_once_and_the_written_state_stands(
         gen, small_text, tmp_path, monkeypatch):
-    from gen.train import Trainer
+    from gen.trainer import Trainer
 
     original = Trainer.save_last
 

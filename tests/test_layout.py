@@ -23,7 +23,9 @@ def import_graph() -> dict[str, set[str]]:
                          else node.module for a in node.names}
             elif isinstance(node, ast.Import):
                 deps |= {a.name for a in node.names}
-            elif isinstance(node, ast.Constant) and node.value in mods:  # import_module("gen.x")
+            elif isinstance(node, ast.Constant) and node.value in mods and node.value != "gen":
+                # import_module("gen.x"); the bare word "gen" is the program's name in command
+                # lines and paths, not a module looked up by name.
                 deps.add(node.value)
         graph[name] = {d for d in deps if d in mods and d != name}
     return graph

@@ -82,15 +82,6 @@ def new_rng_seed() -> int:
     return secrets.randbelow(2**31)
 
 
-def read_seed_text(req: SampleRequest) -> str | None:
-    if req.seed_file is None:
-        # A shell cannot easily pass a newline: accept the two characters \n as one, as users type it.
-        return None if req.seed is None else req.seed.replace("\\n", "\n").replace("\\t", "\t")
-    from gen.corpus import read_text
-
-    return read_text(req.seed_file)
-
-
 def sample_text(loaded, req: SampleRequest) -> None:
     """Text runs: the one sample streams to stdout as it is generated; several, or ``-o``,
     are written once the batch is done."""

@@ -67,10 +67,10 @@
         if (out.length === 0) id = abc.start_id;
         else if (out.length <= 3) id = pick(logits, opts, header[out.length - 1]);
         else if (out.length >= cap && BARS.has(plain(toks[out[out.length - 1]]))) id = abc.end_id;
-        else if (out.length >= cap + 200) {
-          // Never closed its bar: cut at the last bar line, as gen does.
+        else if (out.length >= cap + 400) {
+          // Never closed its bar: cut at the last bar line no tie holds over, as gen does.
           let cut = out.length - 1;
-          while (cut > 0 && !BARS.has(plain(toks[out[cut]]))) cut--;
+          while (cut > 0 && !(BARS.has(plain(toks[out[cut]])) && toks[out[cut - 1]] !== "-")) cut--;
           out.length = cut + 1;
           id = abc.end_id;
         } else id = pick(logits, opts, body);

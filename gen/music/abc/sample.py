@@ -162,30 +162,38 @@ class TuneRule(Rule):
         return all(self.ended)
 
 
-def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng_seed: int,
-             free: bool = False, max_tokens: int = 1000, bars: int | None = None,
-             typical: float | None = None, precision: str = "auto", request=None):
-    """Token lists of ``num`` tunes (each from ``<s>`` to ``</s>``) and how many dead ends the
-    constraints had to open up (the count of steps drawn with no constraint).
+def make_rule(loaded, plan: Plan, num: int, temperature: float, free: bool = False,
+              max_tokens: int = 1000, bars: int | None = None, typical: float | None = None,
+              request=None) -> TuneRule:
+    """The tune rule for ``num`` streams of a run, as `generate` runs it (also what an exported
+    model is checked against, step for step).
 
     ``typical`` (the corpus's median tune length): past 1.25 times that, the end-of-tune token,
     where allowed, gets a bonus growing with the length, so that a tune that lost its way ends at
     the next section end instead of running on to ``max_tokens``. ``request``: a
     `gen.music.abc.request.TuneRequest` whose sections and bars per section the form keeps to."""
-    from gen.sample import generate as run_loop
-
     vocab = loaded.vocab
     stats = loaded.meta["corpus"].get("stats", {})
     phrasing = None if free else Phrasing(stats, getattr(request, "sections", None),
                                           getattr(request, "bars", None))
     grammar = Grammar(vocab.tokens, stats.get("header_keys"), phrasing)
     grammar.key_changes = not getattr(request, "key", None)
-    rule = TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical, temperature,
+    return TuneRule(vocab, grammar, plan, num, free, max_tokens, bars, typical, temperature,
                     stats.get("meters"))
+
+
+def generate(loaded, plan: Plan, num: int, temperature: float, top_k, top_p, rng_seed: int,
+             free: bool = False, max_tokens: int = 1000, bars: int | None = None,
+             typical: float | None = None, precision: str = "auto", request=None):
+    """Token lists of ``num`` tunes (each from ``<s>`` to ``</s>``) and how many dead ends the
+    constraints had to open up (the count of steps drawn with no constraint); see `make_rule`."""
+    from gen.sample import generate as run_loop
+
+    rule = make_rule(loaded, plan, num, temperature, free, max_tokens, bars, typical, request)
     # Every stream ends by then: the plan, max_tokens, 400 more to reach an end, the end token.
     longest = len(plan.tokens) + max_tokens + 402
-    for _ in run_loop(loaded.model, loaded.warmup_ids or [grammar.end], longest, num, temperature,
-                      top_k, top_p, rng_seed, rule=rule, precision=precision):
+    for _ in run_loop(loaded.model, loaded.warmup_ids or [rule.grammar.end], longest, num,
+                      temperature, top_k, top_p, rng_seed, rule=rule, precision=precision):
         pass
     return rule.out, rule.repairs
 
@@ -208,6 +216,18 @@ def tunes(loaded, req) -> list[str]:
         raise GenError("this run's vocabulary has no end-of-tune token; retrain it with this gen")
     if req.stop:
         warn("--stop is ignored for ABC: every tune stops at its own end")
+    plan, request, cap, typical = plan_tunes(loaded, req)
+    tunes, repairs = generate(loaded, plan, req.num_samples, req.temperature, req.top_k, req.top_p,
+                              req.rng_seed, bool(req.music.get("free")), cap, None, typical,
+                              req.precision, request)
+    if repairs and not req.quiet:
+        log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")
+    return finish_tunes(tunes, plan, req)
+
+
+def plan_tunes(loaded, req):
+    """What `gen sample` asks of the tunes: the seed plan, the request (meter, key, sections,
+    bars), the most tokens a tune may take and the typical length that ends a stray one."""
     request = read_request(loaded, req)
     plan = make_plan(loaded, req, request.meter)
     # A tune that never ends on its own is closed at a bar line after 4x the corpus median.
@@ -219,9 +239,4 @@ def tunes(loaded, req) -> list[str]:
         sections = request.sections or Phrasing(stats).min_sections
         per_section = request.bars or Phrasing(stats).longest
         cap = max(cap, int(3 * median / 16 * sections * per_section))
-    tunes, repairs = generate(loaded, plan, req.num_samples, req.temperature, req.top_k, req.top_p,
-                              req.rng_seed, bool(req.music.get("free")), req.length or cap,
-                              None, None if request.sections else median, req.precision, request)
-    if repairs and not req.quiet:
-        log(f"{repairs} steps had no token that fits the bar and were drawn unconstrained")
-    return finish_tunes(tunes, plan, req)
+    return plan, request, req.length or cap, None if request.sections else median
