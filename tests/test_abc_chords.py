@@ -4,11 +4,10 @@ sampling), and the chords of sampled tunes in the key asked for."""
 from __future__ import annotations
 
 import random
-import sys
 
 import pytest
 
-from conftest import TINY_MODEL
+from conftest import TINY_MODEL, train_in_process
 from gen.music.abc.chords import chord_token, chord_tones, transpose_chord
 from gen.music.abc.lexer import lex_body, lex_tune, split_tunes
 from gen.music.abc.pitch import interval, pitches, transpose
@@ -102,21 +101,11 @@ def chord_corpus(n: int = 60) -> str:
 
 @pytest.fixture(scope="module")
 def chord_run(tmp_path_factory):
-    from gen.cli import main
-
     folder = tmp_path_factory.mktemp("chords")
     corpus = folder / "chords.abc"
     corpus.write_text(chord_corpus())
     out = folder / "run"
-    argv = sys.argv
-    sys.argv = ["gen", "train", str(corpus), "--steps", "60", "--eval-every", "30", "-o", str(out),
-                *TINY_MODEL]
-    try:
-        main()
-    except SystemExit as e:
-        assert not e.code
-    finally:
-        sys.argv = argv
+    train_in_process(corpus, out, "--steps", "60", "--eval-every", "30", *TINY_MODEL)
     return out
 
 

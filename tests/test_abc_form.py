@@ -3,12 +3,11 @@ run, numbered bar lines for the model, and sampled tunes made of the corpus's se
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import TINY_MODEL
+from conftest import TINY_MODEL, train_in_process
 from gen.music.abc.grammar import walk
 from gen.music.abc.lexer import lex_tune, split_tunes
 from gen.music.abc.phrasing import Phrasing, corpus_form, number_bars
@@ -53,21 +52,11 @@ def test_corpus_stats_and_phrasing_defaults():
 
 @pytest.fixture(scope="module")
 def abc_run(tmp_path_factory) -> Path:
-    from gen.cli import main
-
     folder = tmp_path_factory.mktemp("form")
     corpus = folder / "tunes.abc"
     corpus.write_text("".join(split_tunes(IRISH.read_text())[:120]))
     out = folder / "run"
-    argv = sys.argv
-    sys.argv = ["gen", "train", str(corpus), "--steps", "60", "--eval-every", "30", "-o", str(out),
-                *TINY_MODEL]
-    try:
-        main()
-    except SystemExit as e:
-        assert not e.code
-    finally:
-        sys.argv = argv
+    train_in_process(corpus, out, "--steps", "60", "--eval-every", "30", *TINY_MODEL)
     return out
 
 

@@ -5,12 +5,11 @@ and the one-line errors for what the corpus never has."""
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import TINY_MODEL
+from conftest import TINY_MODEL, train_in_process
 from gen.music.abc.lexer import split_tunes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +26,6 @@ def figures():
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     """A tiny LSTM trained 40 steps on Irish tunes in 6/8, C| and 3/4 (seconds)."""
-    from gen.cli import main
-
     tunes = split_tunes(IRISH.read_text())
     pick = [t for t in tunes if "M:3/4" in t][:15] + [t for t in tunes if "M:6/8" in t][:40] + \
         [t for t in tunes if "M:C|" in t][:20]
@@ -36,15 +33,7 @@ def run(tmp_path_factory) -> Path:
     corpus = folder / "tunes.abc"
     corpus.write_text("".join(pick))
     out = folder / "run"
-    argv = sys.argv
-    sys.argv = ["gen", "train", str(corpus), "--steps", "40", "--eval-every", "20", "-o", str(out),
-                *TINY_MODEL]
-    try:
-        main()
-    except SystemExit as e:
-        assert not e.code
-    finally:
-        sys.argv = argv
+    train_in_process(corpus, out, "--steps", "40", "--eval-every", "20", *TINY_MODEL)
     return out
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import TINY_MODEL
+from conftest import TINY_MODEL, train_in_process
 from gen.music.check import check_text
 from gen.music.abc.lexer import split_tunes
 
@@ -17,21 +16,11 @@ IRISH = Path(__file__).resolve().parents[1] / "corpora" / "irish.abc"
 @pytest.fixture(scope="module")
 def abc_run(tmp_path_factory) -> Path:
     """A tiny LSTM trained 40 steps on 120 Irish tunes (seconds)."""
-    from gen.cli import main
-
     folder = tmp_path_factory.mktemp("abc")
     corpus = folder / "tunes.abc"
     corpus.write_text("".join(split_tunes(IRISH.read_text())[:120]))
     out = folder / "run"
-    argv = sys.argv
-    sys.argv = ["gen", "train", str(corpus), "--steps", "40", "--eval-every", "20", "-o", str(out),
-                *TINY_MODEL]
-    try:
-        main()
-    except SystemExit as e:
-        assert not e.code
-    finally:
-        sys.argv = argv
+    train_in_process(corpus, out, "--steps", "40", "--eval-every", "20", *TINY_MODEL)
     return out
 
 
