@@ -148,8 +148,15 @@ def write_scores(tunes: list[str], path: Path, bpm: float | None = None,
                 if os_error(e) is not None:
                     raise
                 # music21 cannot unfold some repeat structures: write them played once
-                score = parse_abc(re.sub(r":*\|+:*|::|\[\d", "|", text))
-                score.write(fmt, fp=str(tmp))
+                try:
+                    score = parse_abc(re.sub(r":*\|+:*|::|\[\d", "|", text))
+                    score.write(fmt, fp=str(tmp))
+                except Exception as again:
+                    if os_error(again) is not None:
+                        raise
+                    first = str(again).splitlines()[0] if str(again) else type(again).__name__
+                    raise GenError(f"music21 could not write tune {i} as {out.name} ({first}); "
+                                   "write it as .abc instead") from None
         written.append(out)
     return written
 
