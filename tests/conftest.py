@@ -4,6 +4,7 @@ stdout and stderr apart (as a user's shell would)."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,3 +95,21 @@ def train_in_process(corpus: Path, out: Path, *args: str) -> Path:
     finally:
         sys.argv = argv
     return out
+
+
+# Debian's chromium, driven by Playwright (its own browser download is not reachable here); the
+# flags keep it from reaching for the network at start-up.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless chromium per test module (tests/test_studio_browser.py, test_export_html.py)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

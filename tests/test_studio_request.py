@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from conftest import ROOT, TINY_MODEL  # noqa: E402
+from conftest import ROOT, TINY_MODEL, train_in_process  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
@@ -20,7 +19,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.te
 def client(tmp_path_factory):
     from starlette.testclient import TestClient
 
-    from gen.cli import main
     from gen.music.abc.lexer import split_tunes
     from gen.studio.app import create_app
 
@@ -28,15 +26,7 @@ def client(tmp_path_factory):
     corpus = root.parent / "jigs.abc"
     tunes = split_tunes((ROOT / "corpora" / "irish.abc").read_text())
     corpus.write_text("".join([t for t in tunes if "M:6/8" in t][:40] + [t for t in tunes if "M:C|" in t][:20]))
-    argv = sys.argv
-    sys.argv = ["gen", "train", str(corpus), "--steps", "30", "--eval-every", "15", "-o",
-                str(root / "tunes"), *TINY_MODEL]
-    try:
-        main()
-    except SystemExit as e:
-        assert not e.code
-    finally:
-        sys.argv = argv
+    train_in_process(corpus, root / "tunes", "--steps", "30", "--eval-every", "15", *TINY_MODEL)
     with TestClient(create_app(root, str(root)), base_url="http://127.0.0.1") as c:
         yield c
 
