@@ -5,7 +5,7 @@ terminal or ssh session) all go through one mechanism: the handler only records 
 and the training loop looks at that record after each step, saves last.pt and stops. Nothing is cut
 off mid-write, and under torchrun (which forwards the signal to every worker, not all at the same
 moment) the ranks agree on the step through the all-reduce they already do each step
-(`gen.train.Trainer.train_step`), so they stop together and rank 0 writes.
+(`gen.trainer.Trainer.train_step`), so they stop together and rank 0 writes.
 
 A second signal while the first is being handled stops at once (KeyboardInterrupt): every write
 is atomic, so the checkpoint written before is still whole.

@@ -226,15 +226,13 @@ class Trainer:
         return payload
 
     def save_last(self) -> None:
-        payload = self._payload()
-        self.control.saved()
-        if not dist.is_main():
-            return
-        self._check_folder(ckpt.LAST)
-        ckpt.save_tensors(self.run / ckpt.LAST, payload)
-        self.meta["summary"] = self.summary()
-        ckpt.write_json(self.run / ckpt.META, self.meta)
-        self.control.saved()
+        payload = self._payload()  # every rank takes part (the streams' hidden states)
+        if dist.is_main():
+            self._check_folder(ckpt.LAST)
+            ckpt.save_tensors(self.run / ckpt.LAST, payload)
+            self.meta["summary"] = self.summary()
+            ckpt.write_json(self.run / ckpt.META, self.meta)
+        self.control.saved()  # the --save-every clock restarts once the file is written
 
     def _check_folder(self, name: str) -> None:
         """Never re-create a run folder someone removed (atomic_write would): stop instead."""

@@ -95,7 +95,9 @@ class TuneRule(Rule):
     def scores(self, logits: torch.Tensor) -> torch.Tensor:
         scores = logits.masked_fill(~self.mask, float("-inf"))
         if self.meter_prior is not None:
-            for i, st in enumerate(self.states):
+            if all(st.phase not in ("start", "M") for st in self.states):
+                self.meter_prior = None  # every meter is drawn: no more work here per step
+            for i, st in enumerate(self.states if self.meter_prior is not None else ()):
                 if st.phase == "M":
                     # The meter comes from the corpus's own shares, not the model: after the
                     # warm-up (the end of one tune of a collection ordered by tune type) the
