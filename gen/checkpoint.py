@@ -37,14 +37,17 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write, make_folder: bool = True) -> None:
     """Call ``write(file_object)`` on a temp file beside ``path``, fsync, then rename over it.
     Any failure to write (full disk, read-only folder, quota) is one `WriteError` line naming the
-    file and the cause; the temp file is removed and whatever was at ``path`` is left as it was."""
-    from gen.errors import WriteError, os_error
+    file and the cause; the temp file is removed and whatever was at ``path`` is left as it was.
+    Run files pass ``make_folder=False``: a run folder deleted under a running run must stay gone
+    (the write fails and training stops) rather than come back half-empty."""
+    from gen.errors import WriteError, discard, os_error
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a checkpoint is an ordinary file
     except OSError as e:
@@ -56,21 +59,21 @@ def atomic_write(path: Path, write) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
+        left = discard(tmp)
         # torch.save reports a failed write as its own RuntimeError, the OSError as its context.
         if (cause := os_error(e)) is not None:
-            raise WriteError(path, cause) from None
+            raise WriteError(path, cause, left) from None
         raise
 
 
 def write_json(path: Path, data: dict) -> None:
-    atomic_write(path, lambda f: f.write(json.dumps(data, indent=1).encode()))
+    atomic_write(path, lambda f: f.write(json.dumps(data, indent=1).encode()), make_folder=False)
 
 
 def save_tensors(path: Path, payload: dict) -> None:
     import torch
 
-    atomic_write(path, lambda f: torch.save(payload, f))
+    atomic_write(path, lambda f: torch.save(payload, f), make_folder=False)
 
 
 def save_weights(path: Path, state_dict: dict, step: int, val_loss: float | None) -> None:
@@ -79,7 +82,7 @@ def save_weights(path: Path, state_dict: dict, step: int, val_loss: float | None
 
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
     data = save(tensors, metadata={"step": str(step), "val_loss": json.dumps(val_loss)})
-    atomic_write(path, lambda f: f.write(data))
+    atomic_write(path, lambda f: f.write(data), make_folder=False)
 
 
 def load_weights(path: Path) -> dict:

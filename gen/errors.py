@@ -13,7 +13,7 @@ class WriteError(GenError):
     """A file could not be written (full disk, read-only folder, quota, a deleted folder).
     Raised after the temporary file is removed; what was at ``path`` before is untouched."""
 
-    def __init__(self, path, cause: BaseException | str):
+    def __init__(self, path, cause: BaseException | str, left=None):
         self.path = path
         self.cause = cause if isinstance(cause, str) else (
             getattr(cause, "strerror", None) or str(cause) or type(cause).__name__)
@@ -26,7 +26,23 @@ class WriteError(GenError):
             kept = "the previous checkpoint is untouched"
         else:
             kept = "the previous version is untouched"
+        if left is not None:  # a read-only folder refuses the clean-up too
+            kept += f"; its temp file {os.path.basename(str(left))} could not be removed"
         super().__init__(f"could not write {path}: {self.cause}; {kept}")
+
+
+def discard(tmp) -> object | None:
+    """Remove a temp file after a failed write; return it if it could not be removed (the
+    folder went read-only or away), so the error line can say so, else None."""
+    import os
+
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return tmp
+    return None
 
 
 class Stopped(GenError):

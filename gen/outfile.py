@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from gen.errors import WriteError, os_error
+from gen.errors import WriteError, discard, os_error
 
 
 @contextmanager
@@ -30,9 +30,9 @@ def atomic_output(path: Path) -> Iterator[Path]:
             return  # the block chose to write nothing
         os.replace(tmp, path)
     except BaseException as e:
-        tmp.unlink(missing_ok=True)
+        left = discard(tmp)
         if (cause := os_error(e)) is not None:
-            raise WriteError(path, cause) from None
+            raise WriteError(path, cause, left) from None
         raise
 
 

@@ -128,6 +128,7 @@ class Trainer:
         self.stop = self.control.signals  # installed while fit() runs
         self.stopped_by = 0               # the signal fit() stopped on, if any
         self._flags: list[float] = []
+        self._agreed_reserve: float | None = None  # rank 0's reserve under torchrun (_clock)
         self._agreed: list[float] = []
         self.streams = dist.my_streams(self.windows.batch_size)
         self.net = model  # what the step runs: the model, or its DDP wrapper across ranks
@@ -170,7 +171,12 @@ class Trainer:
     def _reserve(self) -> float:
         """Seconds a --minutes budget keeps for the final evaluation and its writes (as long as
         the last evaluation took, or before any an estimate from the speed of the steps) and
-        for the process's exit."""
+        for the process's exit. Under torchrun, rank 0's figure (set by `_clock`)."""
+        if self._agreed_reserve is not None:
+            return self._agreed_reserve
+        return self._own_reserve()
+
+    def _own_reserve(self) -> float:
         if self.last_eval_s:
             return self.last_eval_s + EXIT_S
         steps_s = self.state.elapsed - self.startup_s - self.eval_s
@@ -330,9 +336,12 @@ class Trainer:
     def _clock(self, start: float) -> None:
         self.state.elapsed = time.perf_counter() - start
         if self.total_steps() is None and dist.world_size() > 1:
-            # A time budget: rank 0's clock decides, so every rank stops at the same step.
-            self.state.elapsed = dist.sum_floats(
-                [self.state.elapsed if dist.is_main() else 0.0], self.device)[0]
+            # A time budget: rank 0's clock decides, so every rank stops at the same step. Its
+            # start-up time and evaluation reserve too: each rank measures its own, and ranks that
+            # disagreed on done() would leave one waiting in a collective (a gloo timeout).
+            mine = [self.state.elapsed, self.startup_s, self._own_reserve()]
+            self.state.elapsed, self.startup_s, self._agreed_reserve = dist.sum_floats(
+                mine if dist.is_main() else [0.0] * 3, self.device)
 
     def fit(self) -> TrainState:
         """Train until the budget is spent, patience runs out, or a signal (Ctrl-C, SIGTERM,
@@ -347,6 +356,7 @@ class Trainer:
         smooth = None
         start = time.perf_counter() - st.elapsed
         self.control.saved()
+        self._clock(start)  # agreed before the first step's learning rate and done()
         try:
             while not self.done():
                 x, y, new_epoch = self.windows.window(st.step)

@@ -124,6 +124,9 @@ def _run(req: TrainRequest) -> Path:
     resume_payload = None
     if req.resume is not None:
         run_dir = _claim(ckpt.resolve_run(req.resume), None)
+        # A write cut off on a read-only folder could not remove its temp file; the run is ours now.
+        for stale in run_dir.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
         meta = ckpt.read_meta(run_dir)
         resume_payload = ckpt.load_tensors(run_dir / ckpt.LAST)
         if dist.is_main():
@@ -265,6 +268,8 @@ def _fit(trainer, run_dir: Path):
         raise Stopped(f"{describe(signum)} at step {step()}; {saved}, {resume}"
                       if dist.is_main() else "", signum) from None
     except WriteError as e:
+        if not run_dir.is_dir():  # removed under the run: say that, not the file it hit
+            e = WriteError(e.path, "its run folder was deleted")
         hint = f"; {resume} once it can be written" if (run_dir / ckpt.LAST).exists() else ""
         raise GenError(f"{e}; training stopped at step {step()}{hint}") from None
     if trainer.stopped_by:
