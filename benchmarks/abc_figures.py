@@ -10,8 +10,8 @@ Sampling runs `python -m gen sample -c RUN -N n` in a fresh process with the cod
 measures tunes sampled before instead. Prints, for the tunes and for the corpus's own tunes:
 melody notes that are tones of the chord above them (duration-weighted), tunes abc2midi reads with
 every bar right (its text is read: it always exits 0), tunes ending with a lone pickup bar,
-sections of whole 4-bar phrases, median sections, tunes ending on the tonic, bar-line layouts also
-in the corpus; copies of a corpus tune (same pitch and length tokens after moving both to C, or
+sections of whole 4-bar phrases, median sections, tunes ending on the tonic, tunes with a note at
+d' (MIDI 86) or higher, bar-line layouts also in the corpus; copies of a corpus tune (same pitch and length tokens after moving both to C, or
 90% alike by difflib); whether a blank line follows every tune, the last one too; the
 Jensen-Shannon distances of scale degrees, intervals and note lengths; with --meter/--key/
 --sections/--bars, the share of tunes that have exactly that, counted from the ABC text.
@@ -39,6 +39,16 @@ from gen.music.abc.lexer import AbcError, is_length, is_pitch, lex_tune, norm_fi
 from gen.music.abc.pitch import transpose  # noqa: E402
 from gen.music.compare import compare, read_corpus  # noqa: E402
 from gen.music.form import summarise, text_form, tune_form  # noqa: E402
+from gen.music.profile import notes  # noqa: E402
+
+HIGH = 86  # d': above what a fiddle or whistle player expects of these tunes
+
+
+def reaches_high(tunes: list[list[str]]) -> float | None:
+    """Share of the tunes with a sounding note at d' or higher."""
+    if not tunes:
+        return None
+    return sum(any(n.pitch is not None and n.pitch >= HIGH for n in notes(t)) for t in tunes) / len(tunes)
 
 
 def sample_cli(run: Path, n: int, temperature: float, rng_seed: int, gen_root: Path,
@@ -124,6 +134,8 @@ def figures(texts: list[str], raw: str | None, corpus_spec: str, request: dict) 
         "whole_phrases_pct": _pct(form_s["phrased"]), "corpus_whole_phrases_pct": _pct(form_c["phrased"]),
         "median_sections": form_s["median_sections"], "corpus_median_sections": form_c["median_sections"],
         "tonic_end_pct": _pct(form_s["tonic_end"]), "corpus_tonic_end_pct": _pct(form_c["tonic_end"]),
+        "high_pct": _pct(reaches_high(samples)),
+        "corpus_high_pct": _pct(reaches_high([tokens for _, tokens in corpus])),
         "layout_in_corpus_pct": _pct(s["layout_in_corpus"]),
         "halves_layout_in_corpus_pct": _pct(report["half_a"]["layout_in_corpus"]),
         "exact_copies_pct": 100.0 * exact / max(n, 1), "near_copies_pct": 100.0 * near / max(n, 1),
@@ -157,6 +169,7 @@ def show(f: dict) -> None:
             ("every section whole 4-bar phrases", p(f["whole_phrases_pct"]), p(f["corpus_whole_phrases_pct"])),
             ("sections per tune (median)", f"{f['median_sections']:g}", f"{f['corpus_median_sections']:g}"),
             ("last note on the tonic", p(f["tonic_end_pct"]), p(f["corpus_tonic_end_pct"])),
+            ("a note at d' or higher", p(f["high_pct"]), p(f["corpus_high_pct"])),
             ("bar-line layout also in the corpus", p(f["layout_in_corpus_pct"]),
              f"{p(f['halves_layout_in_corpus_pct'])} (halves)"),
             ("median length in tokens", f"{f['median_tokens']:g}", f"{f['corpus_median_tokens']:g}")]

@@ -120,3 +120,43 @@ def transpose(tokens: list[str], dst_tonic: str) -> list[str]:
         else:
             out.append(tok)
     return out
+
+
+def pitch_range(tunes: list[list[str]], share: float = 0.01) -> list[int]:
+    """[low, high] MIDI pitch of the corpus's notes, cut at ``share`` and ``1 - share`` of them:
+    the register the corpus's players expect, without the odd stray note widening it."""
+    heights = sorted(p for tune in tunes for p in pitches(tune) if p is not None)
+    if not heights:
+        return []
+    cut = min(int(share * len(heights)), len(heights) - 1)
+    return [heights[cut], heights[len(heights) - 1 - cut]]
+
+
+def move_octaves(tokens: list[str], octaves: int) -> list[str]:
+    """Every note ``octaves`` octaves up (down when negative). Keys and chord symbols stay as they
+    are (a chord symbol names no octave); bar accidentals stay right, since ABC ties them to the
+    letter and octave and every note moves alike."""
+    if octaves == 0:
+        return list(tokens)
+    out = []
+    for tok in tokens:
+        if tok != "z" and _NOTE.fullmatch(tok):
+            acc, letter, octave = parse_note(tok)
+            tok = note_token(acc, letter, octave + octaves)
+        out.append(tok)
+    return out
+
+
+def fit_register(tokens: list[str], low: int, high: int) -> list[str]:
+    """The tune an octave down, up or where it is: whichever leaves the fewest notes outside
+    ``low..high`` (ties: the smaller move, then down). Moving a tune from C to another tonic takes
+    the nearest copy of the tonic, which is often the octave above the corpus's register."""
+    heights = [p for p in pitches(tokens) if p is not None]
+    if not heights:
+        return list(tokens)
+
+    def outside(octaves: int) -> int:
+        return sum(not low <= p + 12 * octaves <= high for p in heights)
+
+    best = min((0, -1, 1), key=lambda o: (outside(o), abs(o)))
+    return move_octaves(tokens, best)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from gen.console import log, write_out
 from gen.errors import GenError
-from gen.music.abc.lexer import START, AbcError, lex_body, norm_field
+from gen.music.abc.lexer import START, AbcError, is_pitch, lex_body, norm_field
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Plan:
     out_tonic: str | None = None      # transpose finished tunes to this tonic
     header: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)  # corpus keys: tunes in C go back to one of these
+    register: list[int] | None = None  # corpus's [low, high] pitch: moved tunes go to its octave
 
 
 def seed_text(req) -> str | None:
@@ -100,12 +101,17 @@ def make_plan(loaded, req, meter: str | None = None) -> Plan:
     if missing:
         raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw; "
                        "remove or replace them")
-    keys = loaded.meta["corpus"].get("stats", {}).get("keys", {}) if moved and not out_tonic else {}
-    return Plan(plan, out_tonic, keys=keys)
+    stats = loaded.meta["corpus"].get("stats", {})
+    keys = stats.get("keys", {}) if moved and not out_tonic else {}
+    # Runs trained before the range was stored have none and keep the nearest tonic's octave; a
+    # seed with notes keeps the octave it was written in.
+    seeded = any(t != "z" and is_pitch(t) for t in body)
+    register = stats.get("pitch_range") if moved and not seeded else None
+    return Plan(plan, out_tonic, keys=keys, register=register or None)
 
 
 def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
-    from gen.music.abc.pitch import transpose
+    from gen.music.abc.pitch import fit_register, transpose
     from gen.music.abc.write import write_tune
 
     import random
@@ -117,6 +123,8 @@ def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
         tonic = plan.out_tonic or pick_tonic(tokens, plan.keys, rng)
         if tonic:
             tokens = transpose(tokens, tonic)
+            if plan.register:
+                tokens = fit_register(tokens, *plan.register)
         texts.append(write_tune(tokens, i, f"Sample {i}", extra))
     return texts
 
