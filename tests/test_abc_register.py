@@ -1,6 +1,6 @@
 """Tunes sampled in C are moved back to a corpus tonic in the corpus's own octave: the corpus's
-pitch range is stored at training time and `finish_tunes` picks the octave that leaves the fewest
-notes outside it. Built from token lists: no training."""
+pitch ranges are stored at training time and `finish_tunes` picks the octave that leaves the
+fewest notes outside them. Built from token lists: no training."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ HEAD = ["<s>", "M:4/4", "L:1/8", "K:Cmaj"]
 HIGH = [*HEAD, '"C"', "c", "e", "g", "c'", "e'", "c'", "g", "e", "|", '"G7"', "d", "8", "|]", "</s>"]
 # g..e in C: a..f# in D, well inside a register of D..b.
 MIDDLE = [*HEAD, '"C"', "G", "A", "B", "c", "d", "e", "d", "c", "|", '"G7"', "B", "8", "|]", "</s>"]
-IRISH_RANGE = [62, 83]  # D..b: what corpora/irish.abc's tunes lie in (1st and 99th percentile)
+# corpora/irish.abc: 98% of its notes lie in D..b, 98% of its tunes in G,..c'.
+IRISH_RANGE = {"notes": [62, 83], "tunes": [55, 84]}
 
 
 def req(**kw):
@@ -51,12 +52,21 @@ def test_a_tune_in_range_is_unchanged():
 
 def test_fewest_notes_outside_then_the_smaller_move_then_down():
     tune = ["K:Cmaj", "C,", "^C,", "c", "^c"]  # 48 49 72 73
+    wide = [0, 127]
     # An octave down or up leaves two of the four outside 60..61, where it is all four: down.
-    assert fit_register(tune, 60, 61) == ["K:Cmaj", "C,,", "^C,,", "C", "^C"]
+    assert fit_register(tune, {"tunes": wide, "notes": [60, 61]}) == ["K:Cmaj", "C,,", "^C,,", "C", "^C"]
     # Two outside 60..73 wherever it goes: it stays.
-    assert fit_register(tune, 60, 73) == tune
+    assert fit_register(tune, {"tunes": wide, "notes": [60, 73]}) == tune
     # An octave up puts all four inside 60..85.
-    assert fit_register(tune, 60, 85) == ["K:Cmaj", "C", "^C", "c'", "^c'"]
+    assert fit_register(tune, {"tunes": wide, "notes": [60, 85]}) == ["K:Cmaj", "C", "^C", "c'", "^c'"]
+
+
+def test_the_tunes_reach_comes_before_the_usual_register():
+    tune = ["K:Cmaj", "G,", "A,", "B,", "C", "D", "E", "F", "G", "A", "B", "c", "d"]  # 55..74
+    # Up, only c' and d' (84, 86) leave the usual D..b, against four notes below D where it is,
+    # but d' is beyond what the corpus's tunes reach: it stays, G, being within their reach.
+    assert fit_register(tune, IRISH_RANGE) == tune
+    assert fit_register(tune, {**IRISH_RANGE, "tunes": [0, 127]}) == move_octaves(tune, 1)
 
 
 def test_octave_marks_are_written_right():
@@ -100,6 +110,7 @@ def test_training_stores_the_range_the_tunes_are_written_in(tmp_path):
                       "X:2\nM:4/4\nL:1/8\nK:G\nGABc defg|fedc B4|]\n")
     _, _, stats = load(str(corpus))
     assert stats["options"] == {"transpose": "C"}
-    assert stats["pitch_range"] == [62, 83]  # D..b as written, not the tunes moved to C
+    # As written, not as the tunes were moved to C (C..a and c..c').
+    assert stats["pitch_range"] == {"notes": [62, 83], "tunes": [62, 83]}
     _, _, chars = load(str(corpus), "char")
     assert "pitch_range" not in chars

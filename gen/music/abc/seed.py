@@ -19,7 +19,7 @@ class Plan:
     out_tonic: str | None = None      # transpose finished tunes to this tonic
     header: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)  # corpus keys: tunes in C go back to one of these
-    register: list[int] | None = None  # corpus's [low, high] pitch: moved tunes go to its octave
+    register: dict | None = None  # the corpus's pitch ranges: moved tunes go to its octave
 
 
 def seed_text(req) -> str | None:
@@ -124,7 +124,7 @@ def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
         if tonic:
             tokens = transpose(tokens, tonic)
             if plan.register:
-                tokens = fit_register(tokens, *plan.register)
+                tokens = fit_register(tokens, plan.register)
         texts.append(write_tune(tokens, i, f"Sample {i}", extra))
     return texts
 
