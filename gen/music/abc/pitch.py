@@ -163,7 +163,7 @@ def fit_register(tokens: list[str], register: dict) -> list[str]:
     tonic takes the nearest copy of the tonic, often an octave from where the corpus has it.
     Both ranges are needed: on irish.abc's and session-chords' own tunes moved through C, the
     usual register alone left 18% of irish tunes reaching d', the reach alone 9% of session
-    tunes; both together 2-3% (`pitch_range`, docs/figures-collections.md)."""
+    tunes; both together 2-3% (benchmarks/register_figures.py)."""
     heights = [p for p in pitches(tokens) if p is not None]
     if not heights:
         return list(tokens)
