@@ -122,7 +122,6 @@ def transpose(tokens: list[str], dst_tonic: str) -> list[str]:
     return out
 
 
-
 def pitch_range(tunes: list[list[str]], share: float = 0.01) -> dict:
     """Where the corpus's tunes lie. "notes": [low, high] with ``share`` of all notes below and
     above, the register most of the music is in; "tunes": from the ``share`` quantile of the

@@ -103,11 +103,13 @@ def make_plan(loaded, req, meter: str | None = None) -> Plan:
                        "remove or replace them")
     stats = loaded.meta["corpus"].get("stats", {})
     keys = stats.get("keys", {}) if moved and not out_tonic else {}
-    # Runs trained before the range was stored have none and keep the nearest tonic's octave; a
-    # seed with notes keeps the octave it was written in.
+    # Runs trained before the ranges were stored (or with commit 81133bf's single range, a list)
+    # keep the nearest tonic's octave; a seed with notes keeps the octave it was written in.
     seeded = any(t != "z" and is_pitch(t) for t in body)
     register = stats.get("pitch_range") if moved and not seeded else None
-    return Plan(plan, out_tonic, keys=keys, register=register or None)
+    if not isinstance(register, dict) or not register:
+        register = None
+    return Plan(plan, out_tonic, keys=keys, register=register)
 
 
 def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
