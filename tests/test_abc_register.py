@@ -116,3 +116,17 @@ def test_training_stores_the_range_the_tunes_are_written_in(tmp_path):
     assert stats["pitch_range"] == {"notes": [62, 83], "tunes": [62, 83]}
     _, _, chars = load(str(corpus), "char")
     assert "pitch_range" not in chars
+
+
+def test_the_tonic_is_drawn_among_those_the_tune_fits():
+    import random
+
+    from gen.music.abc.seed import pick_tonic
+
+    tune = ["K:Cmaj", "C", "D", "E"]
+    keys = {"K:Dmaj": 90, "K:Gmaj": 10, "K:Ador": 50}
+    fits_only_g = {"D": 3, "G": 0}
+    drawn = {pick_tonic(tune, keys, random.Random(s), fits_only_g.get) for s in range(30)}
+    assert drawn == {"G"}  # D, nine times as common in the corpus, leaves notes out of reach
+    free = {pick_tonic(tune, keys, random.Random(s)) for s in range(30)}
+    assert free == {"D", "G"}  # without the register: the corpus's own mix, mode kept

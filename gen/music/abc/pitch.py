@@ -163,13 +163,23 @@ def fit_register(tokens: list[str], register: dict) -> list[str]:
     Both ranges are needed: on irish.abc's and session-chords' own tunes moved through C, the
     usual register alone left 18% of irish tunes reaching d', the reach alone 9% of session
     tunes; both together 2-3% (benchmarks/register_figures.py)."""
+    return move_octaves(tokens, _best_octave(tokens, register)[0])
+
+
+def register_misses(tokens: list[str], register: dict) -> int:
+    """How many notes stay beyond the corpus tunes' reach at the tune's best octave: 0 when the
+    tune fits. Used to draw a tonic the tune fits in (gen.music.abc.seed.pick_tonic)."""
+    return _best_octave(tokens, register)[1]
+
+
+def _best_octave(tokens: list[str], register: dict) -> tuple[int, int]:
     heights = [p for p in pitches(tokens) if p is not None]
     if not heights:
-        return list(tokens)
+        return 0, 0
 
     def outside(octaves: int, name: str) -> int:
         low, high = register[name]
         return sum(not low <= p + 12 * octaves <= high for p in heights)
 
     best = min((0, -1, 1), key=lambda o: (outside(o, "tunes"), outside(o, "notes"), abs(o)))
-    return move_octaves(tokens, best)
+    return best, outside(best, "tunes")

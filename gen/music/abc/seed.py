@@ -113,7 +113,7 @@ def make_plan(loaded, req, meter: str | None = None) -> Plan:
 
 
 def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
-    from gen.music.abc.pitch import fit_register, transpose
+    from gen.music.abc.pitch import fit_register, register_misses, transpose
     from gen.music.abc.write import write_tune
 
     import random
@@ -122,7 +122,10 @@ def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
     texts = []
     rng = random.Random(req.rng_seed)
     for i, tokens in enumerate(tunes, 1):
-        tonic = plan.out_tonic or pick_tonic(tokens, plan.keys, rng)
+        misses = None
+        if plan.register:
+            misses = lambda t, tune=tokens: register_misses(transpose(tune, t), plan.register)  # noqa: E731
+        tonic = plan.out_tonic or pick_tonic(tokens, plan.keys, rng, misses)
         if tonic:
             tokens = transpose(tokens, tonic)
             if plan.register:
@@ -131,15 +134,21 @@ def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
     return texts
 
 
-def pick_tonic(tokens: list[str], keys: dict, rng) -> str | None:
+def pick_tonic(tokens: list[str], keys: dict, rng, misses=None) -> str | None:
     """A tonic for a tune sampled in C: drawn from the corpus's tonics in the tune's mode, so
-    jigs in Cmaj come out in D or G as often as the corpus has them."""
+    jigs in Cmaj come out in D or G as often as the corpus has them. With ``misses`` (tonic ->
+    notes beyond the corpus tunes' reach), only among the tonics the tune fits best: a tune
+    spanning G,..b fits the corpus's reach in G but in D lands an octave too low or too high,
+    which choosing the octave alone cannot mend (docs/figures-collections.md)."""
     key = next((t for t in tokens if t.startswith("K:")), None)
     if not keys or key is None:
         return None
     same_mode = {k[2:-3]: n for k, n in keys.items() if k.endswith(key[-3:])}
     if not same_mode:
         return None
+    if misses is not None:
+        fit = {t: misses(t) for t in same_mode}
+        same_mode = {t: n for t, n in same_mode.items() if fit[t] == min(fit.values())}
     return rng.choices(list(same_mode), weights=list(same_mode.values()))[0]
 
 
