@@ -7,14 +7,15 @@ against the corpus the run learned from, the way `gen check --against` does.
 
 Sampling runs `python -m gen sample -c RUN -N n` in a fresh process with the code at --gen-root
 (default: this checkout), so the figures are of what a user gets, blank lines included; --tunes
-measures tunes sampled before instead. Prints, for the tunes and for the corpus's own tunes:
-melody notes that are tones of the chord above them (duration-weighted), tunes abc2midi reads with
-every bar right (its text is read: it always exits 0), tunes ending with a lone pickup bar,
-sections of whole 4-bar phrases, median sections, tunes ending on the tonic, bar-line layouts also
-in the corpus; copies of a corpus tune (same pitch and length tokens after moving both to C, or
-90% alike by difflib); whether a blank line follows every tune, the last one too; the
-Jensen-Shannon distances of scale degrees, intervals and note lengths; with --meter/--key/
---sections/--bars, the share of tunes that have exactly that, counted from the ABC text.
+measures tunes sampled before instead. Prints, for the tunes and for the corpus's own tunes: melody
+notes that are tones of the chord above them (duration-weighted), tunes abc2midi reads with every
+bar right (its text is read: it always exits 0), tunes ending with a lone pickup bar, sections of
+whole 4-bar phrases, median sections, tunes ending on the tonic, tunes with a note at d' (MIDI 86)
+or higher, and below G, (55); bar-line layouts also in the corpus; copies of a corpus tune (same
+pitch and length tokens after moving both to C, or 90% alike by difflib); whether a blank line
+follows every tune, the last one too; the Jensen-Shannon distances of scale degrees, intervals and
+note lengths; with --meter/--key/--sections/--bars, the share of tunes that have exactly that,
+counted from the ABC text.
 Figures, not a test.
 """
 
@@ -39,6 +40,16 @@ from gen.music.abc.lexer import AbcError, is_length, is_pitch, lex_tune, norm_fi
 from gen.music.abc.pitch import transpose  # noqa: E402
 from gen.music.compare import compare, read_corpus  # noqa: E402
 from gen.music.form import summarise, text_form, tune_form  # noqa: E402
+from gen.music.profile import notes  # noqa: E402
+
+HIGH, LOW = 86, 55  # d', above what a fiddle or whistle player expects; G,, the fiddle's lowest
+
+
+def share_reaching(tunes: list[list[str]], outside) -> float | None:
+    """Share of the tunes with a sounding note for which ``outside(pitch)`` holds."""
+    if not tunes:
+        return None
+    return sum(any(n.pitch is not None and outside(n.pitch) for n in notes(t)) for t in tunes) / len(tunes)
 
 
 def sample_cli(run: Path, n: int, temperature: float, rng_seed: int, gen_root: Path,
@@ -124,6 +135,10 @@ def figures(texts: list[str], raw: str | None, corpus_spec: str, request: dict) 
         "whole_phrases_pct": _pct(form_s["phrased"]), "corpus_whole_phrases_pct": _pct(form_c["phrased"]),
         "median_sections": form_s["median_sections"], "corpus_median_sections": form_c["median_sections"],
         "tonic_end_pct": _pct(form_s["tonic_end"]), "corpus_tonic_end_pct": _pct(form_c["tonic_end"]),
+        "high_pct": _pct(share_reaching(samples, lambda p: p >= HIGH)),
+        "corpus_high_pct": _pct(share_reaching([t for _, t in corpus], lambda p: p >= HIGH)),
+        "low_pct": _pct(share_reaching(samples, lambda p: p < LOW)),
+        "corpus_low_pct": _pct(share_reaching([t for _, t in corpus], lambda p: p < LOW)),
         "layout_in_corpus_pct": _pct(s["layout_in_corpus"]),
         "halves_layout_in_corpus_pct": _pct(report["half_a"]["layout_in_corpus"]),
         "exact_copies_pct": 100.0 * exact / max(n, 1), "near_copies_pct": 100.0 * near / max(n, 1),
@@ -157,6 +172,8 @@ def show(f: dict) -> None:
             ("every section whole 4-bar phrases", p(f["whole_phrases_pct"]), p(f["corpus_whole_phrases_pct"])),
             ("sections per tune (median)", f"{f['median_sections']:g}", f"{f['corpus_median_sections']:g}"),
             ("last note on the tonic", p(f["tonic_end_pct"]), p(f["corpus_tonic_end_pct"])),
+            ("a note at d' or higher", p(f["high_pct"]), p(f["corpus_high_pct"])),
+            ("a note below G,", p(f["low_pct"]), p(f["corpus_low_pct"])),
             ("bar-line layout also in the corpus", p(f["layout_in_corpus_pct"]),
              f"{p(f['halves_layout_in_corpus_pct'])} (halves)"),
             ("median length in tokens", f"{f['median_tokens']:g}", f"{f['corpus_median_tokens']:g}")]

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT = "gen-tokens-1"
+# 2: ABC stats carry the corpus's pitch range; an entry made before would leave it out.
+FORMAT = "gen-tokens-2"
 HASH_CHUNK = 8 << 20
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from gen.errors import GenError
 from gen.music.abc.lexer import (BARS, END, SPECIALS, START, AbcError, lex_tune, norm_field,
                               split_tunes)
+from gen.music.abc.pitch import pitch_range
 
 TONICS = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 DROP_CHAR_FIELDS = ("X:", "Z:", "T:", "N:", "S:", "O:", "H:", "B:", "D:", "F:", "%")
@@ -155,6 +156,9 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
         form = corpus_form(tunes)  # section lengths the sampler keeps to
     keys = Counter(next((t for t in tune if t.startswith("K:")), "") for tune in tunes) \
         if level == "abc" else Counter()
+    # The register the tunes are written in, before any transposition: tunes sampled in C are
+    # put back into it (gen.music.abc.seed.finish_tunes).
+    register = {"pitch_range": pitch_range(tunes)} if level == "abc" else {}
     if transpose != "none":
         from gen.music.abc.pitch import transpose as move
 
@@ -177,7 +181,7 @@ def load(spec: str, level: str | None = None, encoding: str = "utf-8", transpose
              "tunes": len(tunes), "skipped": sum(reasons.values()), "files": nfiles,
              "median_tune_tokens": statistics.median(len(t) for t in tunes),
              "specials": list(SPECIALS), "shuffled": True,
-             "keys": dict(keys.most_common()), "options": {"transpose": transpose}, **form}
+             "keys": dict(keys.most_common()), "options": {"transpose": transpose}, **register, **form}
     return level, tokens, stats
 
 

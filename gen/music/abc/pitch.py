@@ -120,3 +120,66 @@ def transpose(tokens: list[str], dst_tonic: str) -> list[str]:
         else:
             out.append(tok)
     return out
+
+
+def pitch_range(tunes: list[list[str]], share: float = 0.01) -> dict:
+    """Where the corpus's tunes lie. "notes": [low, high] with ``share`` of all notes below and
+    above, the register most of the music is in; "tunes": from the ``share`` quantile of the
+    tunes' lowest notes to the ``1 - share`` one of their highest, how far a tune reaches. A
+    stray note or tune widens neither."""
+    per_tune = [h for h in ([p for p in pitches(t) if p is not None] for t in tunes) if h]
+    if not per_tune:
+        return {}
+    return {"notes": _cut(sorted(p for h in per_tune for p in h), share),
+            "tunes": [_cut(sorted(map(min, per_tune)), share)[0],
+                      _cut(sorted(map(max, per_tune)), share)[1]]}
+
+
+def _cut(values: list[int], share: float) -> list[int]:
+    k = min(int(share * len(values)), len(values) - 1)
+    return [values[k], values[len(values) - 1 - k]]
+
+
+def move_octaves(tokens: list[str], octaves: int) -> list[str]:
+    """Every note ``octaves`` octaves up (down when negative). Keys and chord symbols stay as they
+    are (a chord symbol names no octave); bar accidentals stay right, since ABC ties them to the
+    letter and octave and every note moves alike."""
+    if octaves == 0:
+        return list(tokens)
+    out = []
+    for tok in tokens:
+        if tok != "z" and _NOTE.fullmatch(tok):
+            acc, letter, octave = parse_note(tok)
+            tok = note_token(acc, letter, octave + octaves)
+        out.append(tok)
+    return out
+
+
+def fit_register(tokens: list[str], register: dict) -> list[str]:
+    """The tune an octave down, up or where it is: whichever leaves the fewest notes beyond the
+    corpus tunes' reach (``register["tunes"]``), then the fewest outside its usual register
+    (``register["notes"]``), then the smaller move, then down. Moving a tune from C to another
+    tonic takes the nearest copy of the tonic, often an octave from where the corpus has it.
+    Both ranges are needed: on irish.abc's and session-chords' own tunes moved through C, the
+    usual register alone left 18% of irish tunes reaching d', the reach alone 9% of session
+    tunes; both together 2-3% (benchmarks/register_figures.py)."""
+    return move_octaves(tokens, _best_octave(tokens, register)[0])
+
+
+def register_misses(tokens: list[str], register: dict) -> int:
+    """How many notes stay beyond the corpus tunes' reach at the tune's best octave: 0 when the
+    tune fits. Used to draw a tonic the tune fits in (gen.music.abc.seed.pick_tonic)."""
+    return _best_octave(tokens, register)[1]
+
+
+def _best_octave(tokens: list[str], register: dict) -> tuple[int, int]:
+    heights = [p for p in pitches(tokens) if p is not None]
+    if not heights:
+        return 0, 0
+
+    def outside(octaves: int, name: str) -> int:
+        low, high = register[name]
+        return sum(not low <= p + 12 * octaves <= high for p in heights)
+
+    best = min((0, -1, 1), key=lambda o: (outside(o, "tunes"), outside(o, "notes"), abs(o)))
+    return best, outside(best, "tunes")

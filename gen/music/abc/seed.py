@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from gen.console import log, write_out
 from gen.errors import GenError
-from gen.music.abc.lexer import START, AbcError, lex_body, norm_field
+from gen.music.abc.lexer import START, AbcError, is_pitch, lex_body, norm_field
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Plan:
     out_tonic: str | None = None      # transpose finished tunes to this tonic
     header: dict = field(default_factory=dict)
     keys: dict = field(default_factory=dict)  # corpus keys: tunes in C go back to one of these
+    register: dict | None = None  # the corpus's pitch ranges: moved tunes go to its octave
 
 
 def seed_text(req) -> str | None:
@@ -100,12 +101,19 @@ def make_plan(loaded, req, meter: str | None = None) -> Plan:
     if missing:
         raise GenError(f"the seed has {describe_unknown(missing)} that the model never saw; "
                        "remove or replace them")
-    keys = loaded.meta["corpus"].get("stats", {}).get("keys", {}) if moved and not out_tonic else {}
-    return Plan(plan, out_tonic, keys=keys)
+    stats = loaded.meta["corpus"].get("stats", {})
+    keys = stats.get("keys", {}) if moved and not out_tonic else {}
+    # Runs trained before the ranges were stored (or with commit 81133bf's single range, a list)
+    # keep the nearest tonic's octave; a seed with notes keeps the octave it was written in.
+    seeded = any(t != "z" and is_pitch(t) for t in body)
+    register = stats.get("pitch_range") if moved and not seeded else None
+    if not isinstance(register, dict) or not register:
+        register = None
+    return Plan(plan, out_tonic, keys=keys, register=register)
 
 
 def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
-    from gen.music.abc.pitch import transpose
+    from gen.music.abc.pitch import fit_register, register_misses, transpose
     from gen.music.abc.write import write_tune
 
     import random
@@ -114,22 +122,33 @@ def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
     texts = []
     rng = random.Random(req.rng_seed)
     for i, tokens in enumerate(tunes, 1):
-        tonic = plan.out_tonic or pick_tonic(tokens, plan.keys, rng)
+        misses = None
+        if plan.register:
+            misses = lambda t, tune=tokens: register_misses(transpose(tune, t), plan.register)  # noqa: E731
+        tonic = plan.out_tonic or pick_tonic(tokens, plan.keys, rng, misses)
         if tonic:
             tokens = transpose(tokens, tonic)
+            if plan.register:
+                tokens = fit_register(tokens, plan.register)
         texts.append(write_tune(tokens, i, f"Sample {i}", extra))
     return texts
 
 
-def pick_tonic(tokens: list[str], keys: dict, rng) -> str | None:
+def pick_tonic(tokens: list[str], keys: dict, rng, misses=None) -> str | None:
     """A tonic for a tune sampled in C: drawn from the corpus's tonics in the tune's mode, so
-    jigs in Cmaj come out in D or G as often as the corpus has them."""
+    jigs in Cmaj come out in D or G as often as the corpus has them. With ``misses`` (tonic ->
+    notes beyond the corpus tunes' reach), only among the tonics the tune fits best: a tune
+    spanning G,..b fits the corpus's reach in G but in D lands an octave too low or too high,
+    which choosing the octave alone cannot mend (docs/figures-collections.md)."""
     key = next((t for t in tokens if t.startswith("K:")), None)
     if not keys or key is None:
         return None
     same_mode = {k[2:-3]: n for k, n in keys.items() if k.endswith(key[-3:])}
     if not same_mode:
         return None
+    if misses is not None:
+        fit = {t: misses(t) for t in same_mode}
+        same_mode = {t: n for t, n in same_mode.items() if fit[t] == min(fit.values())}
     return rng.choices(list(same_mode), weights=list(same_mode.values()))[0]
 
 
