@@ -30,7 +30,6 @@ from gen import distributed as dist
 from gen.data import Windows, as_long
 from gen.evaluate import autocast, mean_loss
 from gen.model import RNNLM, detach_hidden
-from gen.errors import WriteError
 from gen.schedule import learning_rate
 from gen.stopping import StepControl, describe
 
@@ -234,16 +233,10 @@ class Trainer:
     def save_last(self) -> None:
         payload = self._payload()  # every rank takes part (the streams' hidden states)
         if dist.is_main():
-            self._check_folder(ckpt.LAST)
             ckpt.save_tensors(self.run / ckpt.LAST, payload)
             self.meta["summary"] = self.summary()
             ckpt.write_json(self.run / ckpt.META, self.meta)
         self.control.saved()  # the --save-every clock restarts once the file is written
-
-    def _check_folder(self, name: str) -> None:
-        """Never re-create a run folder someone removed (atomic_write would): stop instead."""
-        if not self.run.is_dir():
-            raise WriteError(self.run / name, "its run folder was deleted")
 
     def summary(self) -> dict:
         s = asdict(self.state)
@@ -308,7 +301,6 @@ class Trainer:
                 setattr(self.state, k, v)  # in place: fit() holds this object
             return {}
         st = self.state
-        self._check_folder(ckpt.MODEL)
         # Scored and saved as model.safetensors: the weight average where there is one, else the weights.
         with self.average.applied() if self.average is not None else nullcontext():
             val, _ = mean_loss(self.model, self.val_ids, self.cfg.precision) \

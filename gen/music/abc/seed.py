@@ -103,13 +103,11 @@ def make_plan(loaded, req, meter: str | None = None) -> Plan:
                        "remove or replace them")
     stats = loaded.meta["corpus"].get("stats", {})
     keys = stats.get("keys", {}) if moved and not out_tonic else {}
-    # Runs trained before the ranges were stored (or with commit 81133bf's single range, a list)
-    # keep the nearest tonic's octave; a seed with notes keeps the octave it was written in.
+    # Runs trained before the ranges were stored keep the nearest tonic's octave; a seed with
+    # notes keeps the octave it was written in.
     seeded = any(t != "z" and is_pitch(t) for t in body)
     register = stats.get("pitch_range") if moved and not seeded else None
-    if not isinstance(register, dict) or not register:
-        register = None
-    return Plan(plan, out_tonic, keys=keys, register=register)
+    return Plan(plan, out_tonic, keys=keys, register=register or None)
 
 
 def finish_tunes(tunes: list[list[str]], plan: Plan, req) -> list[str]:
@@ -148,7 +146,8 @@ def pick_tonic(tokens: list[str], keys: dict, rng, misses=None) -> str | None:
         return None
     if misses is not None:
         fit = {t: misses(t) for t in same_mode}
-        same_mode = {t: n for t, n in same_mode.items() if fit[t] == min(fit.values())}
+        best = min(fit.values())
+        same_mode = {t: n for t, n in same_mode.items() if fit[t] == best}
     return rng.choices(list(same_mode), weights=list(same_mode.values()))[0]
 
 
