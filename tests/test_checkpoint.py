@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -178,9 +179,10 @@ def test_find_latest_and_compare_see_both_formats(gen, tiny_run, tmp_path, monke
     root = tmp_path / "checkpoints"
     shutil.copytree(tiny_run, root / "new")
     shutil.copytree(FORMAT1, root / "old")
-    os.utime(root / "old" / "best.pt")  # the format-1 run's weights changed last
+    t = time.time()  # explicit times: two bare utime() calls can land on the same clock tick
+    os.utime(root / "old" / "best.pt", (t + 10, t + 10))  # the format-1 run's weights changed last
     assert ckpt.find_latest(root) == root / "old"
-    os.utime(root / "new" / "model.safetensors")
+    os.utime(root / "new" / "model.safetensors", (t + 20, t + 20))
     assert ckpt.find_latest(root) == root / "new"
     rows = json.loads(gen("compare", root / "old", root / "new", "--json").out)
     assert [r["format"] for r in rows] == [1, 2]

@@ -179,7 +179,6 @@ def test_abc_page_shows_plays_and_offers_tunes(open_page, abc_tiny_run, tmp_path
     assert href.startswith("blob:") and page.get_attribute(".tune a", "download") == "tune-1.abc"
     assert page.evaluate("t => window.genModel.abcNotes(t).length", abc) > 0
     page.click(".tune button")  # Play: WebAudio starts without an error
-    page.wait_for_timeout(300)
     assert page.inner_text(".tune button") == "Stop"
     page.click(".tune button")
     assert page.problems == [] and page.requests == []

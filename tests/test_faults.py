@@ -168,7 +168,7 @@ def test_sigterm_from_outside_at_random_moments(gen, small_text, tmp_path):
     for i in range(3):
         run = tmp_path / f"run{i}"
         p = start_training(small_text, run, "-q", "--eval-every", "100")
-        wait_for(run / "meta.json", p)
+        wait_for(run / "last.pt", p)  # written inside fit(): the signal handlers are in place
         time.sleep(rng.uniform(0.5, 2.0))
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=60)
@@ -190,7 +190,7 @@ def test_sigterm_to_torchrun_stops_both_ranks_at_one_step_and_rank_0_saves(gen, 
          "--steps", "1000000", "--eval-every", "100"],
         env={**ENV, "GEN_DIST_TIMEOUT": "120"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
-    wait_for(run / "meta.json", p)
+    wait_for(run / "last.pt", p)  # written inside fit(): both ranks handle signals by then
     time.sleep(2)
     p.send_signal(signal.SIGTERM)  # torchrun passes it on to both workers
     out, err = p.communicate(timeout=120)
@@ -450,7 +450,7 @@ def test_slots_queue_in_order_refuse_beyond_the_bound_and_time_out():
     from gen.studio.queue import Busy, Slots
 
     async def scenario():
-        slots = Slots(running=2, waiting=2, timeout=0.5)
+        slots = Slots(running=2, waiting=2, timeout=30)  # no stall fails the ordering part
         order = []
         await slots.acquire()
         await slots.acquire()
@@ -470,6 +470,7 @@ def test_slots_queue_in_order_refuse_beyond_the_bound_and_time_out():
         slots.release()
         await b
         assert order == ["a", "b"] and slots.held == 2
+        slots.timeout = 0.5
         with pytest.raises(Busy, match="waited 0.5 s"):
             await slots.acquire()  # nobody releases: the wait times out
         slots.release()

@@ -86,8 +86,10 @@ def test_bf16_sampling_is_reproducible_and_matches_fp32_text_closely(tiny_run, g
     assert a.code == b.code == c.code == 0
     assert a.out == b.out and len(a.out) > 800
     # Same draws from nearly the same probabilities: most streams start identically.
-    same = sum(x[:20] == y[:20] for x, y in zip(a.out.split("-----"), c.out.split("-----")))
-    assert same >= 8
+    texts = lambda out: out.split("-----")[2::2]  # noqa: E731  (between the sample headers)
+    assert len(texts(a.out)) == 8
+    same = sum(x[:20] == y[:20] for x, y in zip(texts(a.out), texts(c.out)))
+    assert same >= 6
 
 
 def test_a_one_stream_state_is_shared_by_every_stream():
