@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from gen.music.abc.grammar import TuneState
 from gen.music.abc.phrasing import Phrasing
 from gen.music.abc.sample import Grammar, TuneRule
@@ -154,3 +156,40 @@ def test_no_repeat_back_over_a_plain_section_end():
     assert st.bar_allowed(":|")
     st = state(HEAD + two_bars + [":|"] + two_bars)
     assert st.bar_allowed(":|")
+
+
+def test_the_last_half_bar_before_the_tune_may_end_leans_to_the_tonic():
+    """Where a bar may close the tune (the last bar of a section after which the corpus's tunes
+    end), its second half gives the tonic's pitches the corpus's odds of a tonic ending (0.8:
+    x4); the first half of that bar, and bars that cannot end the tune, keep the model's."""
+    import math
+
+    import torch
+
+    v = Vocab.build(VOCAB, "abc", specials=["<s>", "</s>"])
+    stats = {"section_bars": {"8": 100}, "sections_per_tune": {"2": 100}, "tonic_end": 0.8}
+
+    def scores(tokens):
+        rule = TuneRule(v, Grammar(v.tokens, phrasing=Phrasing(stats)), Plan(["<s>"]), 1)
+        for t in tokens:
+            rule.advance([v.stoi[t]])
+        rule.forced()
+        s = rule.scores(torch.zeros(1, len(v.tokens)))[0]
+        return s[v.stoi["d"]].item() - s[v.stoi["e"]].item()  # K:D: d is the tonic, e is not
+
+    section = ["d", "3", "A", "3", "|"] * 7 + ["d", "3", "A", "3"]
+    assert scores(HEAD + section + [":|"] + section[:-4] + ["A", "3"]) == \
+        pytest.approx(math.log(4))  # 2nd section, bar 8, half gone: the tune may end next
+    assert scores(HEAD + section + [":|"] + section[:-4]) == 0  # that bar's first half
+    assert scores(HEAD + section[:-4] + ["A", "3"]) == 0  # the 1st section: the tune goes on
+    first_ending = section[:-9] + ["[1", "d", "3", "A", "3", "|", "A", "3"]
+    assert scores(HEAD + section + [":|"] + first_ending) == 0  # a 1st ending: the 2nd follows
+
+
+def test_no_first_ending_where_its_repeat_could_not_close():
+    """[1 must close with :|, and :| may not repeat back over a || or |] with no |: after it:
+    a first ending there left the sampler no bar line to close it (2 of 50 requested tunes)."""
+    two_bars = ["d", "3", "A", "3", "|", "d", "3", "A", "3", "|"]
+    assert "[1" not in allowed(HEAD + two_bars[:-1] + ["|]"] + two_bars)
+    assert "[1" in allowed(HEAD + two_bars[:-1] + ["|]", "|:"] + two_bars)
+    assert "[1" in allowed(HEAD + two_bars)

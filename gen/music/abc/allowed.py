@@ -107,9 +107,12 @@ class Grammar:
             ok += [i for i in self.header["K"] if self.names[i] != st.key_tok]  # not restated
             # An ending [1 opens at a bar line; [2 follows the :| that closes [1 (abc2midi
             # otherwise "assumes a repeat").
+            # A first ending must close with :|, which cannot come after a || or |] with no |:
+            # (it would repeat from the tune's start): no [1 there, or the form dead-ends.
             ok += [i for i in self.endings
                    if (self.names[i] == "[1" and st.last != ":|" and not st.ending
-                       and not st.repeat_closed)
+                       and not st.repeat_closed
+                       and not (st.plain_close and not st.repeat_open))
                    or (self.names[i] == "[2" and st.last == ":|" and st.ending == 1)]
             if st.last != "|:" and st.nbars >= 2 and not st.tied and st.ending != 1 \
                     and not st.repeat_open and (phrasing is None or phrasing.end_ok(st)):

@@ -121,6 +121,8 @@ class Phrasing:
         # endings come home about as often as the corpus's do (irish.abc: 76%).
         c = min(max(float(stats.get("tonic_end", TONIC_END)), 0.05), 0.95)
         self.off_tonic = (1 - c) / c
+        # ... and the notes that may end it lean to the tonic by the corpus's odds (c / (1 - c)).
+        self.cadence = c / (1 - c)
         # Where a section may close either with a repeat (:| ::) or without (|| |] |:), the
         # repeat closes get the corpus's share of the closing probability (irish.abc: 85%,
         # O'Neill's 52%). Runs trained before it was counted leave it to the model.
@@ -175,6 +177,23 @@ class Phrasing:
         if not self.hazard or k < self.min_sections:
             return None
         return self.hazard.get(k, 1.0 if k > max(self.hazard) else 0.0) or None
+
+    def closing_bar(self, st: TuneState) -> bool:
+        """Is the open bar, once full, the last of a section after which the tune may end (so its
+        last note may be the tune's)?"""
+        if st.end_no == 1 or st.meter is None:
+            return False  # a first ending goes on with the second
+        if st.end_no >= 2 and st.first_end is not None:
+            last = st.end_bars + 1 >= st.first_end
+        else:
+            last = st.sec_bars + 1 in self.lengths
+        k = len(st.sections) + 1
+        if not last:
+            return False
+        if self.sections is not None:
+            return k == self.sections
+        return k >= self.min_sections and (not self.hazard or k > max(self.hazard)
+                                           or self.hazard.get(k, 0.0) > 0)
 
     def end_ok(self, st: TuneState) -> bool:
         """May the tune end now (just after a bar line)?"""

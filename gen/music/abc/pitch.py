@@ -53,7 +53,12 @@ def ends_on_tonic(tokens: list[str]) -> bool | None:
     sounding = [p for p in pitches(tokens) if p is not None]
     if key is None or not sounding:
         return None
-    return sounding[-1] % 12 == _tonic_parts(tonic_of(key))[1]
+    return sounding[-1] % 12 == tonic_pc(key)
+
+
+def tonic_pc(key_tok: str) -> int:
+    """Pitch class of a key token's tonic ('K:Ador' → 9)."""
+    return _tonic_parts(tonic_of(key_tok))[1]
 
 
 def _tonic_parts(tonic: str) -> tuple[int, int]:
