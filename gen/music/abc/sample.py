@@ -135,7 +135,7 @@ class TuneRule(Rule):
         """In the second half of a bar that may close the tune, the tonic's pitches get the odds
         of the corpus's tonic endings (`Phrasing.cadence`) over what the model gives them. The
         model alone ended 54-80% of 50 tunes on the tonic (irish.abc 76%, session-chords 81%);
-        with it 64-84% and 70-84% (rng seeds 0-3, docs/figures-collections.md)."""
+        with it 66-84% and 72-84% (rng seeds 0-3, docs/figures-collections.md)."""
         for i, st in enumerate(self.states):
             if st.phase != "body" or st.tied:
                 continue
