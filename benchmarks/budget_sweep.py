@@ -69,6 +69,11 @@ TEXT = {
     5: {
         "2x384": "--layers 2 --hidden 384 --embed-dim 256",
     },
+    15: {
+        "2x384": "--layers 2 --hidden 384 --embed-dim 256",
+        "2x384-d02": "--layers 2 --hidden 384 --embed-dim 256 --dropout 0.2",
+        "2x512-d03": "--layers 2 --hidden 512 --embed-dim 256 --dropout 0.3",
+    },
 }
 MUSIC = {
     2: {"2x256": "--layers 2 --hidden 256"},

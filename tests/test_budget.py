@@ -24,7 +24,9 @@ def test_rows_apply_exactly_at_their_budget():
     for row in TEXT:
         c = choose("text", row.minutes, "char")
         assert c.rows == (row.minutes,)
-        assert c.model == {"layers": row.layers, "hidden": row.hidden, "embed_dim": row.embed_dim}
+        dropout = {} if row.dropout is None else {"dropout": row.dropout}
+        assert c.model == {"layers": row.layers, "hidden": row.hidden, "embed_dim": row.embed_dim,
+                           **dropout}
         assert c.train["lr"] == row.lr and c.train["batch_size"] == row.batch_size
         assert row.measured in c.reason
 
@@ -54,12 +56,28 @@ def test_interpolation_with_made_up_rows(monkeypatch):
     assert budget.choose("text", 4).model["layers"] == 3
 
 
-def test_unmeasured_rows_say_so_and_extend_the_5_minute_row():
-    five = next(r for r in TEXT if r.minutes == 5)
+def test_unmeasured_rows_say_so_and_extend_the_last_measured_row():
+    measured = [r for r in TEXT if not r.measured.startswith("not measured")]
     for row in TEXT:
-        if row.minutes > 5:
-            assert row.measured.startswith("not measured")
-            assert (row.layers, row.hidden, row.lr) == (five.layers, five.hidden, five.lr)
+        if row.measured.startswith("not measured"):
+            last = max((r for r in measured if r.minutes < row.minutes), key=lambda r: r.minutes)
+            assert (row.layers, row.hidden, row.lr, row.dropout) == \
+                (last.layers, last.hidden, last.lr, last.dropout)
+
+
+def test_a_long_budget_sets_dropout_unless_given():
+    """15 minutes are ~20 passes over tinyshakespeare: the row regularises with dropout; a
+    5-minute budget leaves it to the text default (none), and a given --dropout wins."""
+    fifteen = next(r for r in TEXT if r.minutes == 15)
+    assert fifteen.dropout and fifteen.dropout > 0
+    model, train = {"dropout": None}, {"minutes": 15}
+    c = fill("text", "char", 15, model, train, given_budget=True)
+    assert model["dropout"] == fifteen.dropout and "given options kept: none" in c.reason
+    model = {"dropout": 0.5}
+    c = fill("text", "char", 15, model, {"minutes": 15}, given_budget=True)
+    assert model["dropout"] == 0.5 and "kept: dropout" in c.reason
+    assert "dropout" not in choose("text", 5).model
+    assert "dropout" not in choose("abc", 8).model  # music keeps its own default (0.3)
 
 
 def test_fill_sets_only_unset_options():
@@ -118,6 +136,7 @@ def test_minutes_run_prints_and_stores_the_choice(gen, small_text, tmp_path):
     assert c["rows"] == [1] and c["minutes"] == 0.02 and "given options kept" in c["reason"]
     assert m["train"]["lr"] == TEXT[0].lr and m["train"]["eval_every"] == TEXT[0].eval_every
     assert m["model"]["hidden"] == 16 and m["train"]["batch_size"] == 4
+    assert m["model"]["dropout"] == 0.0  # the 1-minute row leaves the text default
     tm = m["timings"]
     # (Rounding to 0.01 s never reverses the order of two figures; a fast disk's final evaluation
     # can round to 0.)

@@ -142,13 +142,7 @@ def _run(req: TrainRequest) -> Path:
         if req.corpus is None:
             raise GenError("name a corpus to train on (a text file, .abc, a folder or music21:NAME)")
         corpus = _prepare(req.corpus, req.kind, req.level, req.encoding, req.vocab_size, req.music)
-        # Music collections are small (irish.abc: ~150k tokens), so a few minutes are dozens of
-        # epochs: regularise. Text trains without dropout: with weight decay and the weight
-        # average regularising, dropout 0.1 costs more in steps (it slows a step by about a
-        # tenth on this CPU) than it gains (README "Figures").
         music = corpus.kind != "text"
-        if req.model.get("dropout") is None:
-            req.model["dropout"] = 0.3 if music else 0.0
         # Text: weight decay 0.3 and a weight average beat 0.01 without by 0.018-0.019 nats on
         # two seeds (README "Figures"); music keeps 0.01 and no average, where its figures were
         # made.
@@ -158,6 +152,13 @@ def _run(req: TrainRequest) -> Path:
         # (gen/budget.py); otherwise, and for what it leaves, gen's fixed defaults.
         choice = budgets.fill(corpus.kind, corpus.level, req.train.get("minutes"), req.model,
                              req.train, given_budget=req.train.get("minutes") is not None)
+        # Music collections are small (irish.abc: ~150k tokens), so a few minutes are dozens of
+        # epochs: regularise. Text trains without dropout: with weight decay and the weight
+        # average regularising, dropout 0.1 costs more in steps (it slows a step by about a
+        # tenth on this CPU) than it gains in 5 minutes; a 15-minute budget's row sets it (15
+        # minutes are ~20 passes over tinyshakespeare, which overfit without it).
+        if req.model.get("dropout") is None:
+            req.model["dropout"] = 0.3 if music else 0.0
         cfg = TrainConfig(**req.train)
         if cfg.steps is None and cfg.epochs is None and cfg.minutes is None:
             cfg.minutes = 5.0
