@@ -169,6 +169,7 @@ def test_encoding_option_reads_latin1(gen, tmp_path):
 def test_seed_with_unseen_characters_is_named(gen, tiny_run):
     r = gen("sample", "-c", tiny_run, "--seed", "Hi ☃ and ✓")
     assert r.code == 1 and "2 characters: '☃', '✓'" in r.err and r.out == ""
+    assert r.err.count("\n") == 1  # the one error line: no drawn rng seed for a sample never made
 
 
 def test_unwritable_output_path(gen, tiny_run, tmp_path):

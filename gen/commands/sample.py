@@ -58,10 +58,22 @@ def run(req: SampleRequest) -> None:
         log(f"no run of your own under {ckpt.DEFAULT_ROOT}/ yet: sampling the bundled model "
             f"{run_dir.name!r} (train one with `gen train CORPUS`)")
     loaded = ckpt.load_model(run_dir, device="cpu")
+    drawn = req.rng_seed is None and not req.quiet
     if req.rng_seed is None:
         req.rng_seed = new_rng_seed()
-        if not req.quiet:
+    # The drawn seed is told once the sample is out (or cut short by a closed pipe or Ctrl-C),
+    # so a bad seed text or option gets its one error line and nothing else.
+    try:
+        _sample(loaded, req)
+    except GenError:
+        drawn = False  # its one line says it all
+        raise
+    finally:
+        if drawn:
             log(f"rng seed {req.rng_seed} (pass --rng-seed {req.rng_seed} to repeat this sample)")
+
+
+def _sample(loaded, req: SampleRequest) -> None:
     kind = loaded.meta["corpus"]["kind"]
     music = req.music or {}
     asked = [f"--{k}" for k in ("meter", "sections") if music.get(k) is not None]
