@@ -71,7 +71,7 @@ TEXT = (
     Row(2, 2, 384, 256, 32, 64, 3e-3, 0.02, 2000, 0.999,
         "measured: 2x384 at lr 3e-3 reached 1.504 in 2 minutes (one shape tried)"),
     Row(5, 2, 384, 256, 32, 64, 3e-3, 0.02, 500, 0.999,
-        "measured: the 5-minute defaults, 1.398-1.406 (README), 1.4006 on the Xeon idle"),
+        "measured: the 5-minute defaults, 1.398-1.406 (README), 1.4006-1.4053 on the Xeon idle"),
     # 15 minutes are ~20 passes over tinyshakespeare: without dropout 2x384 was best at step
     # 6,000 of 11,864 (1.3898) and overfit after; dropout 0.2 kept it improving to the end.
     Row(15, 2, 384, 256, 32, 64, 3e-3, 0.02, 500, 0.999,
