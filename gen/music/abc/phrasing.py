@@ -176,7 +176,11 @@ class Phrasing:
         k = len(st.sections) + (st.sec_bars > 0)
         if not self.hazard or k < self.min_sections:
             return None
-        return self.hazard.get(k, 1.0 if k > max(self.hazard) else 0.0) or None
+        return self._ends_after(k) or None
+
+    def _ends_after(self, k: int) -> float:
+        """The corpus's share of tunes ending after section k among those that reach it."""
+        return self.hazard.get(k, 1.0 if k > max(self.hazard) else 0.0)
 
     def closing_bar(self, st: TuneState) -> bool:
         """Is the open bar, once full, the last of a section after which the tune may end (so its
@@ -192,8 +196,7 @@ class Phrasing:
             return False
         if self.sections is not None:
             return k == self.sections
-        return k >= self.min_sections and (not self.hazard or k > max(self.hazard)
-                                           or self.hazard.get(k, 0.0) > 0)
+        return k >= self.min_sections and (not self.hazard or self._ends_after(k) > 0)
 
     def end_ok(self, st: TuneState) -> bool:
         """May the tune end now (just after a bar line)?"""

@@ -141,10 +141,8 @@ class TuneRule(Rule):
                 continue
             if not phrasing.closing_bar(st) or 2 * (st.limit() - st.pos) > st.meter:
                 continue
-            tonic = self._tonics(st)
-            ids = [t for t in tonic if self.mask[i, t]]
-            if ids:
-                scores[i, ids] += self.temperature * math.log(phrasing.cadence)
+            # (Masked tokens stay at -inf.)
+            scores[i, self._tonics(st)] += self.temperature * math.log(phrasing.cadence)
 
     def _tonics(self, st) -> list[int]:
         pc = tonic_pc(st.key_tok)
