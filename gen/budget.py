@@ -67,11 +67,12 @@ class Row:
 TEXT = (
     Row(1, 2, 256, 256, 64, 32, 1e-2, 0.02, 2000, 0.999,
         "measured: 2x256 at lr 1e-2, batch 64 x 32 reached 1.490 and 1.475 nats/char "
-        "(seeds 1337, 1) against 1.488 and 1.496 at 32 x 64; 2x384: 1.601"),
+        "(seeds 1337, 1; 1.463 and 1.449 with the host faster) against 1.488 and 1.496 at "
+        "32 x 64; 2x384: 1.601"),
     Row(2, 2, 384, 256, 32, 64, 3e-3, 0.02, 2000, 0.999,
         "measured: 2x384 at lr 3e-3 reached 1.504 in 2 minutes (one shape tried)"),
     Row(5, 2, 384, 256, 32, 64, 3e-3, 0.02, 500, 0.999,
-        "measured: the 5-minute defaults, 1.398-1.406 (README), 1.4006-1.4053 on the Xeon idle"),
+        "measured: the 5-minute defaults, 1.398-1.406 (README), 1.396-1.405 on the Xeon idle"),
     # 15 minutes are ~20 passes over tinyshakespeare: without dropout 2x384 was best at step
     # 6,000 of 11,864 (1.3898) and overfit after; dropout 0.2 kept it improving to the end.
     Row(15, 2, 384, 256, 32, 64, 3e-3, 0.02, 500, 0.999,
